@@ -1,0 +1,108 @@
+"""What every command shares: option types, error handling, and the one way to save a build.
+
+A command is thin: it parses options, calls the library, and hands the result to
+:func:`finish_build`, which applies the common transforms (lower bound, dtype), validates,
+and writes atomically. Errors from the library are :class:`simmatrix.SimMatrixError`s; the
+entry point (:func:`simmatrix.cli.main`) prints them as one line and exits with their code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from simmatrix import io, transforms
+from simmatrix.errors import MatrixFileError
+from simmatrix.matrix import SimilarityMatrix
+from simmatrix.validate import check
+
+
+class Dtype(str, Enum):
+    float32 = "float32"
+    float64 = "float64"
+
+
+OutOption = Annotated[
+    Path,
+    typer.Option(
+        "--output", "-o", help="Where to write the matrix: .npy (+ .npy.json sidecar), "
+        ".parquet or .csv, chosen by extension.", show_default=False,
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", "-f", help="Overwrite the output file if it exists.")
+]
+LowerBoundOption = Annotated[
+    float,
+    typer.Option(
+        "--lower-bound", "-l", min=0.0, max=1.0,
+        help="The paper's lower bound l in [0, 1): S = max(0, S - l) / (1 - l), diagonal 1.",
+    ),
+]
+DtypeOption = Annotated[
+    Dtype, typer.Option("--dtype", help="Floating-point type of the saved values.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def check_output(out: Path, force: bool) -> None:
+    """Fail early, before any long build, if ``out`` cannot be written."""
+    io.check_writable(out, overwrite=force)
+
+
+def finish_build(
+    S: SimilarityMatrix,
+    out: Path,
+    *,
+    force: bool = False,
+    lower_bound: float = 0.0,
+    dtype: Dtype | str = Dtype.float64,
+    quiet: bool = False,
+) -> SimilarityMatrix:
+    """Apply the common transforms, validate, and save atomically. Returns what was saved."""
+    if lower_bound:
+        S = transforms.lower_bound(S, lower_bound)
+    S = S.astype(getattr(dtype, "value", dtype))
+    check(S)
+    written = io.save(S, out, overwrite=force)
+    if not quiet:
+        shown = ", ".join(str(p) for p in written)
+        typer.echo(f"wrote {len(S)}×{len(S)} matrix to {shown}", err=True)
+    return S
+
+
+def echo_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One line on stderr and exit ``code``; for usage errors found by a command itself."""
+    typer.echo(f"simmatrix: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def require_file(path: Path, what: str = "input file") -> Path:
+    if not path.exists():
+        raise MatrixFileError(f"{what} {str(path)!r} does not exist")
+    if path.is_dir():
+        raise MatrixFileError(f"{what} {str(path)!r} is a folder, not a file")
+    return path
+
+
+def progress(iterable, total: int | None = None, label: str = ""):
+    """A rich progress bar on stderr for long builds (silent when stderr is not a tty)."""
+    if not sys.stderr.isatty():
+        yield from iterable
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        for item in iterable:
+            yield item
+            bar.advance(task)

@@ -1,0 +1,79 @@
+"""The root Typer app and the entry point that turns errors into one line and an exit code.
+
+Exit codes: 0 ok, 1 invalid matrix, 2 bad usage or unreadable input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import click
+import typer
+
+from simmatrix import __version__
+from simmatrix.errors import MissingDependencyError, SimMatrixError
+
+from . import build, matrix_commands
+
+app = typer.Typer(
+    name="simmatrix",
+    help="Build, validate, inspect and convert class-similarity matrices for SimLoss.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(build.app, name="build")
+matrix_commands.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"simmatrix {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Build, validate, inspect and convert class-similarity matrices for SimLoss."""
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; every expected failure is one line on stderr and a nonzero exit."""
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="simmatrix")
+    except SimMatrixError as exc:
+        typer.echo(f"simmatrix: error: {_one_line(exc)}", err=True)
+        code = exc.exit_code
+    except MissingDependencyError as exc:
+        typer.echo(f"simmatrix: error: {_one_line(exc)}", err=True)
+        code = 2
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # Typer raises this after printing help for a bare group: not an error.
+        code = 0 if exc.ctx is None else 0
+    except click.exceptions.UsageError as exc:
+        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+        typer.echo(f"simmatrix: error: {_one_line(exc.format_message())}{where}", err=True)
+        code = 2
+    except click.exceptions.Abort:
+        typer.echo("simmatrix: interrupted; no output was written", err=True)
+        code = 130
+    except KeyboardInterrupt:
+        typer.echo("simmatrix: interrupted; no output was written", err=True)
+        code = 130
+    except click.exceptions.ClickException as exc:
+        typer.echo(f"simmatrix: error: {_one_line(exc.format_message())}", err=True)
+        code = exc.exit_code
+    except OSError as exc:
+        typer.echo(f"simmatrix: error: {_one_line(exc)}", err=True)
+        code = 2
+    sys.exit(code if isinstance(code, int) else 0)
