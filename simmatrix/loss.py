@@ -1,0 +1,366 @@
+"""SimLoss (Kobs et al., ISMIS 2020), once, for numpy, torch and jax arrays.
+
+For logits ``z`` of one sample with label ``y`` and a similarity matrix ``S`` (row = true
+class, column = predicted class)::
+
+    L = -log Σ_c S[y, c] softmax(z)_c = LSE(z) - LSE(z + log S[y])
+
+The right-hand side is what is computed: no probability is ever formed, so the value and
+its gradient stay exact where ``softmax`` underflows. ``log 0 = -inf`` is prepared once by
+:class:`LogSimilarity`; since ``S[y, y] = 1`` the second LSE always has a finite term, so
+neither the value nor the gradient is ever NaN.
+
+The code is written once against the array API standard (``array-api-compat``); the native
+``logsumexp`` of torch and jax is used where there is one. Only shapes and dtypes are checked
+here (values are checked when a matrix is built or loaded), so ``jax.jit`` and
+``torch.compile(fullgraph=True)`` trace it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import SimMatrixError
+from .matrix import SimilarityMatrix
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class LogSimilarity:
+    """``log S`` prepared once, dense or top-k sparse, for :func:`simloss`.
+
+    Build it from a :class:`~simmatrix.SimilarityMatrix`, a C×C array or a ``scipy.sparse``
+    matrix (``LogSimilarity(S)``), or wrap a log-similarity you already have
+    (``LogSimilarity.from_log(log_S)``). Passing one to :func:`simloss` instead of ``S``
+    saves taking the log on every call; its device copies are cached per framework, device
+    and dtype.
+
+    Parameters
+    ----------
+    S : SimilarityMatrix, array of shape (n_classes, n_classes) or scipy sparse matrix
+        Similarities in [0, 1]; zeros become ``-inf``. A sparse ``S`` (e.g. from
+        :func:`simmatrix.transforms.top_k`) is stored as its ``k`` largest-support
+        neighbours per row, so the loss never gathers a dense B×C slice of it.
+
+    Attributes
+    ----------
+    log_S : ndarray of shape (n_classes, n_classes) or None
+        Dense ``log S`` (``None`` when sparse).
+    indices, log_values : ndarray of shape (n_classes, k) or None
+        Column indices and ``log S`` values of each row's stored entries; rows with fewer
+        than ``k`` entries are padded with ``-inf`` (sparse only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L = LogSimilarity(np.array([[1.0, 0.5], [0.0, 1.0]]))
+    >>> L.log_S
+    array([[ 0.        , -0.69314718],
+           [       -inf,  0.        ]])
+    """
+
+    def __init__(self, S: Any, classes: Any = None) -> None:
+        import scipy.sparse as sp
+
+        if isinstance(S, SimilarityMatrix):
+            classes = S.classes if classes is None else classes
+            S = S.values
+        self.classes = None if classes is None else tuple(str(c) for c in classes)
+        self._cache: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        if sp.issparse(S):
+            self.log_S = None
+            self.indices, self.log_values = _sparse_log(sp.csr_array(S))
+            self.n_classes = S.shape[0]
+        else:
+            S = _to_numpy(S)
+            _check_square(S)
+            with np.errstate(divide="ignore"):
+                self.log_S = np.where(S > 0, np.log(np.where(S > 0, S, 1.0)), -np.inf)
+            self.indices = self.log_values = None
+            self.n_classes = S.shape[0]
+
+    @classmethod
+    def from_log(cls, log_S: Any, classes: Any = None) -> LogSimilarity:
+        """Wrap a dense ``log S`` (``-inf`` for zero similarity) without taking a log."""
+        self = cls.__new__(cls)
+        log_S = _to_numpy(log_S)
+        _check_square(log_S)
+        self.log_S, self.indices, self.log_values = log_S, None, None
+        self.n_classes = log_S.shape[0]
+        self.classes = None if classes is None else tuple(str(c) for c in classes)
+        self._cache = {}
+        return self
+
+    @property
+    def is_sparse(self) -> bool:
+        return self.log_S is None
+
+    def arrays(self, xp: Any, device: Any, dtype: Any) -> tuple[Any, ...]:
+        """``(log_S,)`` or ``(indices, log_values)`` in namespace ``xp`` on ``device``."""
+        key = (getattr(xp, "__name__", str(xp)), str(device), str(dtype))
+        if key not in self._cache:
+            if self.is_sparse:
+                out = (xp.asarray(self.indices, device=device),
+                       xp.asarray(self.log_values, dtype=dtype, device=device))
+            else:
+                out = (xp.asarray(self.log_S, dtype=dtype, device=device),)
+            self._cache[key] = out
+        return self._cache[key]
+
+    def __repr__(self) -> str:
+        kind = f"top-{self.indices.shape[1]} sparse" if self.is_sparse else "dense"
+        return f"LogSimilarity({self.n_classes} classes, {kind})"
+
+
+def simloss(
+    logits: Any,
+    targets: Any,
+    S: Any,
+    *,
+    reduction: str = "mean",
+    weights: Any = None,
+    ignore_index: int | None = None,
+    from_logits: bool = True,
+    eps: float = 1e-8,
+) -> Any:
+    r"""SimLoss of a batch: cross-entropy that gives credit for predicting similar classes.
+
+    .. math:: L_i = -\log \sum_c S[y_i, c]\, p_{ic}
+              = \mathrm{LSE}(z_i) - \mathrm{LSE}(z_i + \log S[y_i])
+
+    Parameters
+    ----------
+    logits : array of shape (n_samples, n_classes)
+        Unnormalised scores (numpy, torch or jax; float). With ``from_logits=False``,
+        probabilities that sum to 1 per row.
+    targets : integer array of shape (n_samples,)
+        True class indices, in the same framework as ``logits``.
+    S : SimilarityMatrix, array of shape (n_classes, n_classes), scipy sparse or LogSimilarity
+        Row = true class, column = predicted class. An array in the logits' framework is
+        used as it is (and may be traced by ``jax.jit``); anything else is converted once.
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` returns the per-sample losses (0 where ``targets == ignore_index``).
+    weights : array of shape (n_classes,), optional
+        Per-class weights as in ``torch.nn.functional.cross_entropy``: sample ``i`` counts
+        ``weights[y_i]`` times and ``"mean"`` divides by the sum of those weights.
+    ignore_index : int, optional
+        Samples with this target contribute nothing (and do not count in the mean).
+    from_logits : bool
+        ``False`` takes probabilities and computes the paper's ``-log(Σ S[y] p + eps)``,
+        which saturates at ``-log(eps)`` (18.42 for 1e-8); prefer logits.
+    eps : float
+        Only used with ``from_logits=False``.
+
+    Returns
+    -------
+    loss : array of shape () or (n_samples,)
+        In the framework, device and dtype of ``logits``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.array([[1.0, 0.5], [0.5, 1.0]])
+    >>> z = np.array([[2.0, 0.0]])
+    >>> round(float(simloss(z, np.array([1]), S)), 6)  # -log(0.5 p0 + p1)
+    0.58053
+    """
+    from array_api_compat import array_namespace
+
+    xp = array_namespace(logits, targets)
+    tables = _tables(xp, logits, S)
+    return simloss_arrays(xp, logits, targets, tables, reduction=reduction, weights=weights,
+                          ignore_index=ignore_index, from_logits=from_logits, eps=eps)
+
+
+def simloss_arrays(xp, logits, targets, tables, *, reduction="mean", weights=None,
+                   ignore_index=None, from_logits=True, eps=1e-8):
+    """:func:`simloss` with the namespace and ``log S`` arrays already resolved.
+
+    ``tables`` is ``(log_S,)`` or ``(indices, log_values)`` as returned by
+    :meth:`LogSimilarity.arrays`. Framework wrappers (:mod:`simmatrix.nn`,
+    :mod:`simmatrix.jaxloss`) call this so compiled code traces no namespace lookup.
+    """
+    if reduction not in _REDUCTIONS:
+        raise SimMatrixError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    n_classes = tables[0].shape[0]
+    _check_inputs(xp, logits, targets, n_classes)
+    valid = None if ignore_index is None else targets != ignore_index
+    safe = targets if valid is None else xp.where(valid, targets, xp.zeros_like(targets))
+    per = _per_sample(xp, logits, safe, tables, from_logits, eps)
+    w = None
+    if weights is not None:
+        w = xp.take(xp.asarray(weights, dtype=per.dtype, device=_device(per)), safe, axis=0)
+    if valid is not None:
+        mask = xp.astype(valid, per.dtype)
+        w = mask if w is None else w * mask
+        per = xp.where(valid, per, xp.zeros_like(per))
+    if w is not None:
+        per = per * w
+    if reduction == "none":
+        return per
+    if reduction == "sum":
+        return xp.sum(per)
+    return xp.sum(per) / xp.sum(w) if w is not None else xp.mean(per)
+
+
+def _per_sample(xp, z, y, tables, from_logits, eps):
+    """Per-sample loss for safe (in-range) targets ``y``."""
+    if len(tables) == 1:
+        g = xp.take(tables[0], y, axis=0)  # (B, C) rows of log S
+        if from_logits:
+            return logsumexp(xp, z, axis=1) - logsumexp(xp, z + g, axis=1)
+        return -xp.log(xp.sum(xp.exp(g) * z, axis=1) + eps)
+    nbr = xp.take(tables[0], y, axis=0)  # (B, k) neighbour columns
+    lv = xp.take(tables[1], y, axis=0)  # (B, k) their log S
+    zg = xp.take_along_axis(z, nbr, axis=1)
+    if from_logits:
+        return logsumexp(xp, z, axis=1) - logsumexp(xp, zg + lv, axis=1)
+    return -xp.log(xp.sum(xp.exp(lv) * zg, axis=1) + eps)
+
+
+def logsumexp(xp: Any, x: Any, axis: int) -> Any:
+    """``log Σ exp(x)`` along ``axis``: native in torch and jax, max-shifted elsewhere."""
+    from array_api_compat import is_jax_namespace, is_torch_namespace
+
+    if is_torch_namespace(xp):
+        import torch
+
+        return torch.logsumexp(x, dim=axis)
+    if is_jax_namespace(xp):
+        import jax
+
+        return jax.nn.logsumexp(x, axis=axis)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    return xp.squeeze(out, axis=axis)
+
+
+def simloss_grad_hess(logits: Any, targets: Any, S: Any, *, sample_weight: Any = None):
+    r"""Per-sample SimLoss, its gradient and a positive Hessian-diagonal bound (numpy).
+
+    For gradient-boosting libraries that take a custom multi-class objective. With
+    ``p = softmax(z)`` and ``q = S[y] p / Σ S[y] p`` (the posterior over "which similar
+    class was meant"):
+
+    .. math:: \partial L / \partial z = p - q, \qquad
+              \partial^2 L / \partial z_c^2 = p_c(1-p_c) - q_c(1-q_c) \le p_c(1-p_c)
+
+    The true diagonal can be negative, which boosting cannot use; ``p(1-p)`` (floored at
+    1e-16) is returned instead, an upper bound, so Newton steps stay damped.
+
+    Parameters
+    ----------
+    logits : array of shape (n_samples, n_classes)
+    targets : integer array of shape (n_samples,)
+    S : SimilarityMatrix, array, scipy sparse or LogSimilarity
+    sample_weight : array of shape (n_samples,), optional
+        Multiplies the loss, gradient and Hessian of each sample.
+
+    Returns
+    -------
+    loss : ndarray of shape (n_samples,)
+    grad, hess : ndarray of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss, g, h = simloss_grad_hess(np.zeros((1, 2)), np.array([0]), np.eye(2))
+    >>> g, h
+    (array([[-0.5,  0.5]]), array([[0.25, 0.25]]))
+    """
+    z = np.asarray(_to_numpy(logits), dtype=np.float64)
+    y = np.asarray(_to_numpy(targets))
+    table = S if isinstance(S, LogSimilarity) else LogSimilarity(S)
+    _check_inputs(np, z, y, table.n_classes)
+    lse = logsumexp(np, z, axis=1)
+    p = np.exp(z - lse[:, None])
+    if table.is_sparse:
+        nbr, lv = table.indices[y], table.log_values[y]
+        a = np.take_along_axis(z, nbr, axis=1) + lv
+        num = logsumexp(np, a, axis=1)
+        q = np.zeros_like(z)
+        rows = np.broadcast_to(np.arange(len(y))[:, None], nbr.shape)
+        np.add.at(q, (rows, nbr), np.exp(a - num[:, None]))
+    else:
+        a = z + table.log_S[y]
+        num = logsumexp(np, a, axis=1)
+        q = np.exp(a - num[:, None])
+    loss = lse - num
+    grad = p - q
+    hess = np.maximum(p * (1.0 - p), 1e-16)
+    if sample_weight is not None:
+        w = np.asarray(_to_numpy(sample_weight), dtype=np.float64)
+        loss, grad, hess = loss * w, grad * w[:, None], hess * w[:, None]
+    return loss, grad, hess
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _tables(xp, logits, S):
+    """``log S`` as arrays in the logits' namespace, device and dtype."""
+    from array_api_compat import array_namespace, is_array_api_obj
+
+    device, dtype = _device(logits), logits.dtype
+    if isinstance(S, LogSimilarity):
+        return S.arrays(xp, device, dtype)
+    if is_array_api_obj(S) and not isinstance(S, np.ndarray):
+        if array_namespace(S) is not xp:
+            raise SimMatrixError("S is an array of another framework than the logits; "
+                                 "pass a numpy array, a SimilarityMatrix or LogSimilarity")
+        S = xp.astype(S, dtype)
+        pos = S > 0
+        one = xp.ones_like(S)
+        return (xp.where(pos, xp.log(xp.where(pos, S, one)), -float("inf") * one),)
+    return LogSimilarity(S).arrays(xp, device, dtype)
+
+
+def _device(x):
+    from array_api_compat import device
+
+    return device(x)
+
+
+def _check_inputs(xp, logits, targets, n_classes):
+    if logits.ndim != 2:
+        raise SimMatrixError(f"logits must have shape (n_samples, n_classes), got {logits.shape}")
+    if targets.ndim != 1 or targets.shape[0] != logits.shape[0]:
+        raise SimMatrixError(
+            f"targets must have shape ({logits.shape[0]},) to match logits {tuple(logits.shape)}"
+            f", got {tuple(targets.shape)}")
+    if logits.shape[1] != n_classes:
+        raise SimMatrixError(
+            f"logits have {logits.shape[1]} classes but S has {n_classes}")
+    if not xp.isdtype(targets.dtype, "integral"):
+        raise SimMatrixError(f"targets must be integer class indices, got dtype {targets.dtype}")
+    if not xp.isdtype(logits.dtype, "real floating"):
+        raise SimMatrixError(f"logits must be a real floating dtype, got {logits.dtype}")
+
+
+def _check_square(S):
+    if S.ndim != 2 or S.shape[0] != S.shape[1]:
+        raise SimMatrixError(f"S must be a square C×C matrix, got shape {S.shape}")
+
+
+def _to_numpy(x):
+    if hasattr(x, "detach"):  # torch, without importing it
+        x = x.detach().cpu()
+    return np.asarray(x)
+
+
+def _sparse_log(S):
+    """Per-row stored entries of a CSR matrix as (C, k) indices and log values."""
+    S = S.copy()
+    S.eliminate_zeros()
+    S.sort_indices()
+    n = S.shape[0]
+    counts = np.diff(S.indptr)
+    k = max(int(counts.max(initial=0)), 1)
+    indices = np.repeat(np.arange(n)[:, None], k, axis=1)
+    log_values = np.full((n, k), -np.inf)
+    rows = np.repeat(np.arange(n), counts)
+    cols = np.arange(S.nnz) - np.repeat(S.indptr[:-1], counts)
+    indices[rows, cols] = S.indices
+    log_values[rows, cols] = np.log(S.data)
+    return indices.astype(np.int64), log_values
