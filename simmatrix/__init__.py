@@ -13,6 +13,7 @@ from .errors import (
     SimMatrixError,
 )
 from .matrix import ORIENTATION, SimilarityMatrix, as_matrix
+from .loss import LogSimilarity, simloss, simloss_grad_hess
 
 __all__ = [
     "__version__",
@@ -24,4 +25,7 @@ __all__ = [
     "SimMatrixError",
     "SimilarityMatrix",
     "as_matrix",
+    "LogSimilarity",
+    "simloss",
+    "simloss_grad_hess",
 ]

@@ -169,6 +169,8 @@ def simloss(
     from array_api_compat import array_namespace
 
     xp = array_namespace(logits, targets)
+    if not xp.isdtype(logits.dtype, "real floating"):
+        raise SimMatrixError(f"logits must be a real floating dtype, got {logits.dtype}")
     tables = _tables(xp, logits, S)
     return simloss_arrays(xp, logits, targets, tables, reduction=reduction, weights=weights,
                           ignore_index=ignore_index, from_logits=from_logits, eps=eps)
@@ -207,6 +209,10 @@ def simloss_arrays(xp, logits, targets, tables, *, reduction="mean", weights=Non
 
 def _per_sample(xp, z, y, tables, from_logits, eps):
     """Per-sample loss for safe (in-range) targets ``y``."""
+    if from_logits:
+        # One shift for both LSEs, so their difference does not cancel large numbers:
+        # in float32 LSE(z) at |z| ~ 1e4 alone carries an error of ~1e-3.
+        z = z - _stop_gradient(xp, xp.max(z, axis=1, keepdims=True))
     if len(tables) == 1:
         g = xp.take(tables[0], y, axis=0)  # (B, C) rows of log S
         if from_logits:
@@ -218,6 +224,18 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
     if from_logits:
         return logsumexp(xp, z, axis=1) - logsumexp(xp, zg + lv, axis=1)
     return -xp.log(xp.sum(xp.exp(lv) * zg, axis=1) + eps)
+
+
+def _stop_gradient(xp, x):
+    from array_api_compat import is_jax_namespace, is_torch_namespace
+
+    if is_torch_namespace(xp):
+        return x.detach()
+    if is_jax_namespace(xp):
+        import jax
+
+        return jax.lax.stop_gradient(x)
+    return x
 
 
 def logsumexp(xp: Any, x: Any, axis: int) -> Any:
@@ -275,6 +293,7 @@ def simloss_grad_hess(logits: Any, targets: Any, S: Any, *, sample_weight: Any =
     y = np.asarray(_to_numpy(targets))
     table = S if isinstance(S, LogSimilarity) else LogSimilarity(S)
     _check_inputs(np, z, y, table.n_classes)
+    z = z - z.max(axis=1, keepdims=True)
     lse = logsumexp(np, z, axis=1)
     p = np.exp(z - lse[:, None])
     if table.is_sparse:
