@@ -12,8 +12,8 @@ from .errors import (
     MissingDependencyError,
     SimMatrixError,
 )
-from .matrix import ORIENTATION, SimilarityMatrix, as_matrix
 from .loss import LogSimilarity, simloss, simloss_grad_hess
+from .matrix import ORIENTATION, SimilarityMatrix, as_matrix
 
 __all__ = [
     "__version__",
