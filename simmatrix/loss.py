@@ -168,7 +168,8 @@ def simloss(
     """
     from array_api_compat import array_namespace
 
-    xp = array_namespace(logits, targets)
+    xp = array_namespace(logits)
+    targets = _like(xp, targets, logits)
     if not xp.isdtype(logits.dtype, "real floating"):
         raise SimMatrixError(f"logits must be a real floating dtype, got {logits.dtype}")
     tables = _tables(xp, logits, S)
@@ -333,6 +334,15 @@ def _tables(xp, logits, S):
         one = xp.ones_like(S)
         return (xp.where(pos, xp.log(xp.where(pos, S, one)), -float("inf") * one),)
     return LogSimilarity(S).arrays(xp, device, dtype)
+
+
+def _like(xp, x, ref):
+    """``x`` in namespace ``xp`` on the device of ``ref`` (no copy when it already is)."""
+    from array_api_compat import array_namespace, is_array_api_obj
+
+    if is_array_api_obj(x) and array_namespace(x) is xp:
+        return x
+    return xp.asarray(_to_numpy(x), device=_device(ref))
 
 
 def _device(x):

@@ -1,0 +1,178 @@
+"""SimLoss gradients, compilation and the framework wrappers (torch module, jax, boosting)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from simmatrix import LogSimilarity, SimilarityMatrix, simloss, simloss_grad_hess
+
+RNG = np.random.default_rng(7)
+B, C = 6, 5
+Z = RNG.normal(scale=2.0, size=(B, C))
+Y = RNG.integers(0, C, size=B)
+S = np.array(
+    [
+        [1.0, 0.8, 0.0, 0.0, 0.1],
+        [0.8, 1.0, 0.3, 0.0, 0.0],
+        [0.0, 0.3, 1.0, 0.5, 0.0],
+        [0.0, 0.0, 0.5, 1.0, 0.0],
+        [0.1, 0.0, 0.0, 0.0, 1.0],
+    ]
+)
+
+
+def reference_grad(z, y, S):
+    """d/dz of the mean paper loss: (p - q) / B, q = S[y] p / Σ S[y] p (float64)."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    sp_ = S[y] * p
+    q = sp_ / sp_.sum(axis=1, keepdims=True)
+    return (p - q) / len(y)
+
+
+# -- torch -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("sparse", [False, True])
+def test_torch_gradcheck_float64(sparse):
+    torch = pytest.importorskip("torch")
+    table = LogSimilarity(sp.csr_array(S) if sparse else S)
+    y = torch.from_numpy(Y)
+    w = torch.linspace(0.5, 2, C, dtype=torch.float64)
+    for kw in ({}, {"ignore_index": int(Y[0]), "weights": w}, {"reduction": "none"}):
+        z = torch.tensor(Z, requires_grad=True)
+        assert torch.autograd.gradcheck(lambda t, kw=kw: simloss(t, y, table, **kw), (z,))
+    z = torch.tensor(Z, requires_grad=True)
+    simloss(z, y, table).backward()
+    assert_allclose(z.grad.numpy(), reference_grad(Z, Y, S), rtol=1e-10, atol=1e-14)
+
+
+def test_torch_no_nan_gradient_with_zeros_in_S_and_traced_S():
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(Z, requires_grad=True)
+    s = torch.tensor(S, requires_grad=True)  # zeros in S, S itself differentiable
+    simloss(z, torch.from_numpy(Y), s).backward()
+    assert torch.isfinite(z.grad).all() and torch.isfinite(s.grad).all()
+    assert_allclose(z.grad.numpy(), reference_grad(Z, Y, S), rtol=1e-10, atol=1e-14)
+
+
+def test_torch_module_buffers_and_values():
+    torch = pytest.importorskip("torch")
+    from simmatrix.nn import SimLoss
+
+    crit = SimLoss(SimilarityMatrix(S), dtype=torch.float64, ignore_index=-1)
+    assert set(dict(crit.named_buffers())) == {"log_S"}
+    y = torch.from_numpy(Y)
+    y[0] = -1
+    z = torch.tensor(Z)
+    expect = simloss(Z[1:], Y[1:], S)
+    assert_allclose(float(crit(z, y)), expect, rtol=1e-12)
+    crit32 = crit.to(torch.float32)  # .to() moves buffers like any module state
+    assert crit32.log_S.dtype == torch.float32
+    sparse = SimLoss(sp.csr_array(S), reduction="none", weights=np.ones(C))
+    assert {"indices", "log_values", "weights"} <= set(dict(sparse.named_buffers()))
+    assert "top-3 sparse" in repr(sparse)
+    assert_allclose(sparse(z.float(), torch.from_numpy(Y)).numpy(),
+                    simloss(Z, Y, S, reduction="none"), rtol=1e-5)
+
+
+def test_torch_compile_fullgraph():
+    torch = pytest.importorskip("torch")
+    from simmatrix.nn import SimLoss
+
+    torch._dynamo.reset()
+    crit = SimLoss(S)
+    compiled = torch.compile(crit, fullgraph=True, dynamic=False)
+    z = torch.tensor(Z, dtype=torch.float32, requires_grad=True)
+    value = compiled(z, torch.from_numpy(Y))
+    value.backward()
+    assert_allclose(float(value), simloss(Z, Y, S), rtol=1e-5)
+    assert_allclose(z.grad.numpy(), reference_grad(Z, Y, S), atol=1e-6)
+
+
+# -- jax ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("sparse", [False, True])
+def test_jax_check_grads_float64(sparse):
+    jax = pytest.importorskip("jax")
+    from jax.test_util import check_grads
+
+    with jax.enable_x64(True):
+        import jax.numpy as jnp
+
+        table = LogSimilarity(sp.csr_array(S) if sparse else S)
+        z, y = jnp.asarray(Z, dtype=jnp.float64), jnp.asarray(Y)
+
+        def f(t):
+            return simloss(t, y, table)
+
+        check_grads(f, (z,), order=1, modes=["rev", "fwd"])
+        assert_allclose(np.asarray(jax.grad(f)(z)), reference_grad(Z, Y, S), rtol=1e-10,
+                        atol=1e-14)
+        g = jax.grad(lambda t: simloss(t, y, jnp.asarray(S), ignore_index=int(Y[0])))(z)
+        assert np.isfinite(np.asarray(g)).all()
+
+
+def test_jax_jit_with_prepared_and_traced_S():
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
+    z, y = jnp.asarray(Z, dtype=jnp.float32), jnp.asarray(Y)
+    expect = simloss(Z, Y, S)
+    table = LogSimilarity(S)
+    f1 = jax.jit(lambda a, b: simloss(a, b, table))
+    f2 = jax.jit(lambda a, b, s: simloss(a, b, s))
+    assert_allclose(float(f1(z, y)), expect, rtol=1e-5)
+    assert_allclose(float(f2(z, y, jnp.asarray(S, dtype=jnp.float32))), expect, rtol=1e-5)
+    g = jax.jit(jax.grad(lambda a, s: simloss(a, y, s)))(z, jnp.asarray(S, dtype=jnp.float32))
+    assert_allclose(np.asarray(g), reference_grad(Z, Y, S), atol=1e-6)
+
+
+def test_jax_optax_style_functions():
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
+    optax = pytest.importorskip("optax")
+    from simmatrix.jaxloss import make_simloss, simloss_with_integer_labels
+
+    z, y = jnp.asarray(Z, dtype=jnp.float32), jnp.asarray(Y)
+    ref = simloss(Z, Y, S, reduction="none")
+    assert_allclose(np.asarray(jax.jit(make_simloss(sp.csr_array(S)))(z, y)), ref, rtol=1e-5)
+    log_S = jnp.asarray(LogSimilarity(S).log_S, dtype=jnp.float32)
+    assert_allclose(np.asarray(simloss_with_integer_labels(z, y, log_S)), ref, rtol=1e-5)
+    # one optax step lowers the loss
+    loss = make_simloss(S)
+    w = jnp.zeros((3, C))
+    x = jnp.asarray(RNG.normal(size=(B, 3)), dtype=jnp.float32)
+    opt = optax.sgd(0.5)
+    state = opt.init(w)
+
+    def objective(w):
+        return loss(x @ w, y).mean()
+
+    before = objective(w)
+    updates, state = opt.update(jax.grad(objective)(w), state)
+    assert objective(optax.apply_updates(w, updates)) < before
+
+
+# -- numpy: gradient boosting objective ----------------------------------------------------
+@pytest.mark.parametrize("sparse", [False, True])
+def test_grad_hess_matches_autograd_and_bounds_the_diagonal(sparse):
+    torch = pytest.importorskip("torch")
+    S_in = sp.csr_array(S) if sparse else S
+    w = RNG.uniform(0.5, 2.0, size=B)
+    loss, grad, hess = simloss_grad_hess(Z, Y, S_in, sample_weight=w)
+    z = torch.tensor(Z, requires_grad=True)
+    per = simloss(z, torch.from_numpy(Y), S, reduction="none")
+    (per * torch.from_numpy(w)).sum().backward()
+    assert_allclose(loss, per.detach().numpy() * w, rtol=1e-12)
+    assert_allclose(grad, z.grad.numpy(), rtol=1e-10, atol=1e-14)
+    # true Hessian diagonal per sample, by autograd; the bound is above it and positive
+    for i in range(B):
+        h = torch.autograd.functional.hessian(
+            lambda t, i=i: simloss(t[None], torch.from_numpy(Y[i : i + 1]), S), torch.tensor(Z[i])
+        )
+        true_diag = np.diag(h.numpy()) * w[i]
+        assert np.all(hess[i] >= true_diag - 1e-12)
+    assert np.all(hess > 0)
+    neg = np.array([[0.0, 0.0]]), np.array([0]), np.array([[1.0, 1.0], [1.0, 1.0]])
+    # with S all ones the loss is constant: true diagonal 0, bound still positive
+    assert np.all(simloss_grad_hess(*neg)[2] > 0)
