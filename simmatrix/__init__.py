@@ -4,6 +4,7 @@
 inside the functions that need them.
 """
 
+from . import decision, losses, metrics
 from ._version import __version__
 from .errors import (
     BuildError,
@@ -28,4 +29,7 @@ __all__ = [
     "LogSimilarity",
     "simloss",
     "simloss_grad_hess",
+    "decision",
+    "losses",
+    "metrics",
 ]

@@ -185,8 +185,7 @@ def simloss_arrays(xp, logits, targets, tables, *, reduction="mean", weights=Non
     :meth:`LogSimilarity.arrays`. Framework wrappers (:mod:`simmatrix.nn`,
     :mod:`simmatrix.jaxloss`) call this so compiled code traces no namespace lookup.
     """
-    if reduction not in _REDUCTIONS:
-        raise SimMatrixError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    _reduce_check(reduction)
     n_classes = tables[0].shape[0]
     _check_inputs(xp, logits, targets, n_classes)
     valid = None if ignore_index is None else targets != ignore_index
@@ -334,6 +333,11 @@ def _tables(xp, logits, S):
         one = xp.ones_like(S)
         return (xp.where(pos, xp.log(xp.where(pos, S, one)), -float("inf") * one),)
     return LogSimilarity(S).arrays(xp, device, dtype)
+
+
+def _reduce_check(reduction):
+    if reduction not in _REDUCTIONS:
+        raise SimMatrixError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
 def _like(xp, x, ref):

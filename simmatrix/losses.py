@@ -1,0 +1,182 @@
+"""Companion losses built from the same S or from ordered classes (numpy, torch, jax).
+
+All take ``logits`` (or probabilities with ``from_logits=False``) of shape
+(n_samples, n_classes) and integer ``targets`` of shape (n_samples,), return per-sample
+values with ``reduction="none"`` and their mean or sum otherwise, and are written once
+against the array API like :func:`simmatrix.simloss`.
+
+- :func:`soft_label_cross_entropy`: cross-entropy to ``q = S[y] / Σ S[y]`` (soft labels,
+  Bertinetto et al. 2020; SORD, Díaz & Marathe 2019).
+- :func:`ranked_probability_score` and :func:`squared_emd`: distances between the predicted
+  and the one-hot cumulative distribution over ordered classes.
+- :func:`expected_value_l1`: ``|Σ p_c v_c - v_y|`` for ordered classes with values ``v``.
+- :func:`expected_similarity`: ``Σ_c S[y, c] p_c``, a score in [0, 1] (higher is better);
+  SimLoss is its negative log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .loss import _like, _reduce_check, _tables, logsumexp, simloss
+
+
+def _setup(logits, targets):
+    from array_api_compat import array_namespace
+
+    xp = array_namespace(logits)
+    return xp, _like(xp, targets, logits)
+
+
+def _log_probs(xp, x, from_logits):
+    if from_logits:
+        return x - logsumexp(xp, x, axis=1)[:, None]
+    return xp.log(x)
+
+
+def _probs(xp, x, from_logits):
+    return xp.exp(_log_probs(xp, x, True)) if from_logits else x
+
+
+def _reduce(xp, per, reduction):
+    _reduce_check(reduction)
+    if reduction == "none":
+        return per
+    return xp.sum(per) if reduction == "sum" else xp.mean(per)
+
+
+def soft_label_cross_entropy(logits: Any, targets: Any, S: Any, *, reduction: str = "mean",
+                             from_logits: bool = True) -> Any:
+    r"""Cross-entropy to the soft label ``q = S[y] / Σ_c S[y, c]``.
+
+    .. math:: L_i = -\sum_c q_{ic} \log p_{ic}
+
+    Unlike SimLoss (``-log Σ S[y] p``), this asks the model to *spread* probability over
+    similar classes in proportion to ``S``; SimLoss is satisfied by any mass on them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.array([[1.0, 1.0], [0.0, 1.0]])
+    >>> float(soft_label_cross_entropy(np.zeros((1, 2)), np.array([0]), S))  # log 2
+    0.6931471805599453
+    """
+    xp, targets = _setup(logits, targets)
+    tables = _tables(xp, logits, S)
+    logp = _log_probs(xp, logits, from_logits)
+    if len(tables) == 1:
+        g = xp.take(tables[0], targets, axis=0)
+    else:
+        g = xp.take(tables[1], targets, axis=0)
+        logp = xp.take_along_axis(logp, xp.take(tables[0], targets, axis=0), axis=1)
+    q = xp.exp(g - logsumexp(xp, g, axis=1)[:, None])
+    terms = xp.where(q > 0, q * logp, xp.zeros_like(q))
+    return _reduce(xp, -xp.sum(terms, axis=1), reduction)
+
+
+def _cdf_gap(xp, logits, targets, from_logits):
+    """``F - O``: predicted minus one-hot cumulative distribution, shape (n, K)."""
+    p = _probs(xp, logits, from_logits)
+    F = xp.cumulative_sum(p, axis=1)
+    k = xp.arange(p.shape[1], device=_dev(p))
+    O = xp.astype(k[None, :] >= targets[:, None], p.dtype)  # noqa: E741
+    return F - O
+
+
+def ranked_probability_score(logits: Any, targets: Any, *, reduction: str = "mean",
+                             from_logits: bool = True) -> Any:
+    r"""Ranked probability score for ordered classes (0 is perfect, at most 1).
+
+    .. math:: \mathrm{RPS}_i = \frac{1}{K-1} \sum_{k=1}^{K-1} (F_{ik} - O_{ik})^2
+
+    with ``F`` the predicted cumulative distribution and ``O_k = [k ≥ y]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.0, 0.0, 1.0]])  # all mass two classes away
+    >>> float(ranked_probability_score(p, np.array([0]), from_logits=False))
+    1.0
+    """
+    xp, targets = _setup(logits, targets)
+    gap = _cdf_gap(xp, logits, targets, from_logits)
+    k = logits.shape[1]
+    return _reduce(xp, xp.sum(gap[:, :-1] ** 2, axis=1) / (k - 1), reduction)
+
+
+def squared_emd(logits: Any, targets: Any, *, values: Any = None, reduction: str = "mean",
+                from_logits: bool = True) -> Any:
+    r"""Squared earth mover's distance between prediction and label on ordered classes.
+
+    .. math:: \mathrm{EMD}^2_i = \sum_{k=1}^{K-1} (F_{ik} - O_{ik})^2 \, (v_{k+1} - v_k)
+
+    (Hou et al. 2016 with unit spacing when ``values`` is omitted; then it is
+    ``(K - 1)`` times the RPS.) ``values`` must increase.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.5, 0.0, 0.5]])
+    >>> float(squared_emd(p, np.array([1]), from_logits=False))
+    0.5
+    """
+    xp, targets = _setup(logits, targets)
+    gap = _cdf_gap(xp, logits, targets, from_logits)[:, :-1] ** 2
+    if values is not None:
+        v = xp.asarray(values, dtype=gap.dtype, device=_dev(gap))
+        gap = gap * (v[1:] - v[:-1])[None, :]
+    return _reduce(xp, xp.sum(gap, axis=1), reduction)
+
+
+def expected_value_l1(logits: Any, targets: Any, values: Any, *, reduction: str = "mean",
+                      from_logits: bool = True) -> Any:
+    r"""Distance of the predicted expected value to the label's value, ordered classes.
+
+    .. math:: L_i = \left| \sum_c p_{ic} v_c - v_{y_i} \right|
+
+    The model still predicts a full distribution (decode it with
+    :func:`simmatrix.decision.expected_value` or argmax). Add it to a classification loss:
+    on its own it is minimised by any distribution with the right mean.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.5, 0.0, 0.5]])
+    >>> float(expected_value_l1(p, np.array([2]), [0.0, 1.0, 2.0], from_logits=False))
+    1.0
+    """
+    xp, targets = _setup(logits, targets)
+    p = _probs(xp, logits, from_logits)
+    v = xp.asarray(values, dtype=p.dtype, device=_dev(p))
+    per = xp.abs(xp.sum(p * v[None, :], axis=1) - xp.take(v, targets, axis=0))
+    return _reduce(xp, per, reduction)
+
+
+def expected_similarity(logits: Any, targets: Any, S: Any, *, reduction: str = "mean",
+                        from_logits: bool = True) -> Any:
+    r"""Expected similarity of a prediction drawn from ``p`` to the label (higher is better).
+
+    .. math:: E_i = \sum_c S[y_i, c]\, p_{ic} = \exp(-\mathrm{SimLoss}_i)
+
+    As a *metric* it is the similarity-weighted accuracy. As a *loss* (``1 - E``) it
+    trains slowly: it is linear in ``p``, so a confident wrong prediction, where ``p`` of
+    the similar classes is near 0, gets a gradient near 0 (see ``docs/loss.md``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.array([[1.0, 0.5], [0.5, 1.0]])
+    >>> float(expected_similarity(np.array([[0.0, 1.0]]), np.array([0]), S, from_logits=False))
+    0.5
+    """
+    per = simloss(logits, targets, S, reduction="none", from_logits=from_logits, eps=0.0)
+    from array_api_compat import array_namespace
+
+    xp = array_namespace(per)
+    return _reduce(xp, xp.exp(-per), reduction)
+
+
+def _dev(x):
+    from array_api_compat import device
+
+    return device(x)
