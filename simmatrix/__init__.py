@@ -6,6 +6,7 @@ inside the functions that need them.
 
 from . import decision, losses, metrics
 from ._version import __version__
+from .decision import bayes_decision
 from .errors import (
     BuildError,
     InvalidMatrixError,
@@ -29,6 +30,7 @@ __all__ = [
     "LogSimilarity",
     "simloss",
     "simloss_grad_hess",
+    "bayes_decision",
     "decision",
     "losses",
     "metrics",
