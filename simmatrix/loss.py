@@ -208,34 +208,46 @@ def simloss_arrays(xp, logits, targets, tables, *, reduction="mean", weights=Non
 
 
 def _per_sample(xp, z, y, tables, from_logits, eps):
-    """Per-sample loss for safe (in-range) targets ``y``."""
-    if from_logits:
-        # One shift for both LSEs, so their difference does not cancel large numbers:
-        # in float32 LSE(z) at |z| ~ 1e4 alone carries an error of ~1e-3.
-        z = z - _stop_gradient(xp, xp.max(z, axis=1, keepdims=True))
+    """Per-sample loss for safe (in-range) targets ``y``.
+
+    ``-LSE(log_softmax(z) + log S[y])``: ``log_softmax`` is shifted by the row maximum, so
+    the terms are small where they matter and nothing cancels at logits of 1e4 in float32.
+    Torch gets the same formula fused by hand (:mod:`simmatrix._torch_loss`) unless ``S``
+    itself needs a gradient.
+    """
+    from array_api_compat import is_torch_namespace
+
+    if from_logits and is_torch_namespace(xp) and not getattr(tables[-1], "requires_grad", 0):
+        from ._torch_loss import fused_simloss
+
+        return fused_simloss(z, y, tables)
     if len(tables) == 1:
         g = xp.take(tables[0], y, axis=0)  # (B, C) rows of log S
         if from_logits:
-            return logsumexp(xp, z, axis=1) - logsumexp(xp, z + g, axis=1)
+            return -logsumexp(xp, log_softmax(xp, z) + g, axis=1)
         return -xp.log(xp.sum(xp.exp(g) * z, axis=1) + eps)
     nbr = xp.take(tables[0], y, axis=0)  # (B, k) neighbour columns
     lv = xp.take(tables[1], y, axis=0)  # (B, k) their log S
-    zg = xp.take_along_axis(z, nbr, axis=1)
     if from_logits:
-        return logsumexp(xp, z, axis=1) - logsumexp(xp, zg + lv, axis=1)
-    return -xp.log(xp.sum(xp.exp(lv) * zg, axis=1) + eps)
+        return -logsumexp(xp, xp.take_along_axis(log_softmax(xp, z), nbr, axis=1) + lv, axis=1)
+    return -xp.log(xp.sum(xp.exp(lv) * xp.take_along_axis(z, nbr, axis=1), axis=1) + eps)
 
 
-def _stop_gradient(xp, x):
+def log_softmax(xp: Any, z: Any) -> Any:
+    """``z - LSE(z)`` along the last axis: native in torch and jax, max-shifted elsewhere."""
     from array_api_compat import is_jax_namespace, is_torch_namespace
 
     if is_torch_namespace(xp):
-        return x.detach()
+        import torch
+
+        return torch.log_softmax(z, dim=-1)
     if is_jax_namespace(xp):
         import jax
 
-        return jax.lax.stop_gradient(x)
-    return x
+        return jax.nn.log_softmax(z, axis=-1)
+    m = xp.max(z, axis=-1, keepdims=True)
+    z = z - xp.where(xp.isfinite(m), m, xp.zeros_like(m))  # exact: no 1e4 + log 2 rounding
+    return z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
 
 
 def logsumexp(xp: Any, x: Any, axis: int) -> Any:
