@@ -1,18 +1,21 @@
 """SimLoss speed and memory against cross-entropy, in one run, on CPU.
 
-    nice python benchmarks/loss.py            # full table (about 2 minutes on 2 cores)
+    nice python benchmarks/loss.py            # full table (a few minutes on 2 cores)
     nice python benchmarks/loss.py --quick    # fewer repeats
 
-For each (B, C) it times forward + backward (median of N runs, one thread) of
+For each (B, C) it times forward + backward (median of 30 runs, one thread) of
 
-- torch: ``F.cross_entropy``; ``simmatrix.nn.SimLoss`` with a dense S and with a top-k
-  sparse S (k = 16); the paper's probability form ``-log(Σ S[y] softmax(z) + 1e-8)``
-  (written with the same row gather S[y], not the paper's one-hot @ S matmul);
+- torch: ``F.cross_entropy``; ``simmatrix.nn.SimLoss`` with a dense S, with a top-k
+  sparse S (k = 16), and dense under ``torch.compile(fullgraph=True)``; the paper's
+  probability form ``-log(Σ S[y] softmax(z) + 1e-8)`` (written with the same row gather
+  S[y], not the paper's one-hot @ S matmul);
 - jax (``jax.jit(jax.value_and_grad(...))``): ``optax.softmax_cross_entropy_with_integer_labels``
   and ``simmatrix.jaxloss.make_simloss`` (dense and top-k);
 
-and prints ratios to cross-entropy. Peak memory is the growth of the process's resident set
-during one forward + backward, measured in a fresh child process per cell (Linux
+and prints ratios to cross-entropy. The methods of one (B, C) are timed in one process,
+interleaved round by round, so load from other processes hits them alike. Peak memory is
+the growth of the process's resident set during one forward + backward, measured in a
+fresh child process per cell (Linux
 ``/proc/self/clear_refs`` resets the high-water mark): it shows that no B×C×C intermediate
 is ever built (that would be 1024·1000·1000·4 B = 4 GB at (1024, 1000)).
 """
@@ -29,7 +32,7 @@ import time
 
 SHAPES = [(1024, 100), (1024, 1000), (256, 10000)]
 TOPK = 16
-TORCH_METHODS = ["ce", "simloss", "simloss_topk", "paper_prob"]
+TORCH_METHODS = ["ce", "simloss", "simloss_topk", "simloss_compiled", "paper_prob"]
 JAX_METHODS = ["optax_ce", "simloss", "simloss_topk"]
 
 
@@ -63,6 +66,11 @@ def torch_step(method, B, C):
     if method == "ce":
         def fn():
             return F.cross_entropy(z, y)
+    elif method == "simloss_compiled":
+        crit = torch.compile(SimLoss(S), fullgraph=True, dynamic=False)
+
+        def fn():
+            return crit(z, y)
     elif method in ("simloss", "simloss_topk"):
         crit = SimLoss(topk if method == "simloss_topk" else S)
 
@@ -115,33 +123,42 @@ def _rss_kb(field):
     return 0
 
 
-def child(framework, method, B, C, repeats):
-    """Run in a fresh process: peak RSS growth of one step, then the median time."""
+def _setup_threads():
     import torch
 
     torch.set_num_threads(1)
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
-    make = torch_step if framework == "torch" else jax_step
-    step = make(method, B, C)
-    if framework == "jax":
+
+
+def child_memory(framework, method, B, C):
+    """In a fresh process: growth of the resident set during one forward + backward."""
+    _setup_threads()
+    step = (torch_step if framework == "torch" else jax_step)(method, B, C)
+    if framework == "jax" or method.endswith("compiled"):
         step()  # compile first: its memory is not the loss's
     with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
+        fh.write("5")  # reset the high-water mark VmHWM to the current RSS
     before = _rss_kb("VmRSS")
     step()
-    peak_mb = (_rss_kb("VmHWM") - before) / 1024
-    for _ in range(3):
-        step()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    return {"ms": 1e3 * statistics.median(times), "peak_mb": peak_mb}
+    return {"peak_mb": (_rss_kb("VmHWM") - before) / 1024}
 
 
-def run_cell(framework, method, B, C, repeats):
-    cmd = [sys.executable, __file__, "--child", framework, method, str(B), str(C), str(repeats)]
+def child_times(framework, B, C, repeats):
+    """In one process, all methods interleaved round by round: load noise hits all alike."""
+    _setup_threads()
+    methods = TORCH_METHODS if framework == "torch" else JAX_METHODS
+    steps = {m: (torch_step if framework == "torch" else jax_step)(m, B, C) for m in methods}
+    times = {m: [] for m in methods}
+    for r in range(repeats + 3):
+        for m, step in steps.items():
+            t = time.perf_counter()
+            step()
+            if r >= 3:
+                times[m].append(time.perf_counter() - t)
+    return {m: 1e3 * statistics.median(v) for m, v in times.items()}
+
+
+def _child(*args):
+    cmd = [sys.executable, __file__, "--child", *map(str, args)]
     env = dict(os.environ, OMP_NUM_THREADS="1", XLA_FLAGS="--xla_cpu_multi_thread_eigen=false")
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -149,25 +166,29 @@ def run_cell(framework, method, B, C, repeats):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="5 repeats instead of 20")
-    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument("--quick", action="store_true", help="5 repeats instead of 30")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        fw, method, B, C, reps = args.child
-        print(json.dumps(child(fw, method, int(B), int(C), int(reps))))
+        kind, fw, *rest = args.child
+        if kind == "mem":
+            out = child_memory(fw, rest[0], int(rest[1]), int(rest[2]))
+        else:
+            out = child_times(fw, *map(int, rest))
+        print(json.dumps(out))
         return
-    reps = 5 if args.quick else 20
-    print(f"# SimLoss fwd+bwd on CPU, 1 thread, median of {reps}; ratio = time / cross-entropy")
-    header = f"| framework | (B, C) | method | ms | ratio to CE | peak extra RSS MB |"
-    print(header)
+    reps = 5 if args.quick else 30
+    print(f"SimLoss forward + backward on CPU, 1 thread, median of {reps} interleaved runs")
+    print("| framework | (B, C) | method | ms | ratio to CE | peak extra RSS (MB) |")
     print("|---|---|---|---:|---:|---:|")
     for fw, methods in (("torch", TORCH_METHODS), ("jax", JAX_METHODS)):
         for B, C in SHAPES:
-            cells = {m: run_cell(fw, m, B, C, reps) for m in methods}
-            base = cells[methods[0]]["ms"]
-            for m, r in cells.items():
-                print(f"| {fw} | ({B}, {C}) | {m} | {r['ms']:.2f} | {r['ms'] / base:.2f} | "
-                      f"{r['peak_mb']:.1f} |", flush=True)
+            ms = _child("time", fw, B, C, reps)
+            base = ms[methods[0]]
+            for m in methods:
+                mb = _child("mem", fw, m, B, C)["peak_mb"]
+                print(f"| {fw} | ({B}, {C}) | {m} | {ms[m]:.2f} | {ms[m] / base:.2f} | "
+                      f"{mb:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

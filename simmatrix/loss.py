@@ -212,15 +212,16 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
 
     ``-LSE(log_softmax(z) + log S[y])``: ``log_softmax`` is shifted by the row maximum, so
     the terms are small where they matter and nothing cancels at logits of 1e4 in float32.
-    Torch gets the same formula fused by hand (:mod:`simmatrix._torch_loss`) unless ``S``
-    itself needs a gradient.
+    Eager torch gets the same formula fused by hand (:mod:`simmatrix._torch_loss`) unless
+    ``S`` itself needs a gradient; under ``torch.compile`` inductor fuses the generic one.
     """
     from array_api_compat import is_torch_namespace
 
     if from_logits and is_torch_namespace(xp) and not getattr(tables[-1], "requires_grad", 0):
-        from ._torch_loss import fused_simloss
+        from ._torch_loss import fused_simloss, use_fused
 
-        return fused_simloss(z, y, tables)
+        if use_fused():
+            return fused_simloss(z, y, tables)
     if len(tables) == 1:
         g = xp.take(tables[0], y, axis=0)  # (B, C) rows of log S
         if from_logits:
