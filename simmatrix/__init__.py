@@ -6,6 +6,7 @@ inside the functions that need them.
 
 from . import decision, losses, metrics
 from ._version import __version__
+from .boosting import simloss_grad_hess
 from .decision import bayes_decision
 from .errors import (
     BuildError,
@@ -14,7 +15,7 @@ from .errors import (
     MissingDependencyError,
     SimMatrixError,
 )
-from .loss import LogSimilarity, simloss, simloss_grad_hess
+from .loss import LogSimilarity, simloss
 from .matrix import ORIENTATION, SimilarityMatrix, as_matrix
 
 __all__ = [

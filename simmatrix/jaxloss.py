@@ -34,9 +34,9 @@ def simloss_with_integer_labels(logits: Any, labels: Any, log_S: Any) -> Any:
     Examples
     --------
     >>> import jax.numpy as jnp
-    >>> float(simloss_with_integer_labels(jnp.zeros((1, 2)), jnp.array([0]),
-    ...                                   jnp.zeros((2, 2)))[0])  # S = all ones: no loss
-    0.0
+    >>> log_S = jnp.log(jnp.eye(2))  # S = I: cross-entropy
+    >>> round(float(simloss_with_integer_labels(jnp.zeros((1, 2)), jnp.array([0]), log_S)[0]), 6)
+    0.693147
     """
     xp = array_namespace(logits)
     return simloss_arrays(xp, logits, labels, (log_S,), reduction="none")
