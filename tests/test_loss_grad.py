@@ -182,3 +182,39 @@ def test_grad_hess_matches_autograd_and_bounds_the_diagonal(sparse):
     neg = np.array([[0.0, 0.0]]), np.array([0]), np.array([[1.0, 1.0], [1.0, 1.0]])
     # with S all ones the loss is constant: true diagonal 0, bound still positive
     assert np.all(simloss_grad_hess(*neg)[2] > 0)
+
+
+# -- large C, sparse S ---------------------------------------------------------------------
+def _eqns(jaxpr):
+    """All equations of a jaxpr, nested ones (pjit, custom_jvp) included."""
+    for e in jaxpr.eqns:
+        yield e
+        for p in e.params.values():
+            inner = getattr(p, "jaxpr", p)
+            if hasattr(inner, "eqns"):
+                yield from _eqns(inner)
+
+
+def test_sparse_S_never_gathers_a_dense_row_block():
+    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
+    n, c, k = 4, 50_000, 3  # a dense S would be 10 GB in float32
+    rows = np.repeat(np.arange(c), k)
+    cols = (rows + np.tile(np.arange(k), c)) % c
+    vals = np.tile([1.0, 0.5, 0.25], c)
+    table = LogSimilarity(sp.csr_array((vals, (rows, cols)), shape=(c, c)))
+    assert table.indices.shape == (c, k)
+    z = jnp.asarray(RNG.normal(size=(n, c)), dtype=jnp.float32)
+    y = jnp.asarray([0, 7, c - 1, 123])
+    jaxpr = jax.make_jaxpr(lambda a: simloss(a, y, table))(z)
+    gathers = [e for e in _eqns(jaxpr.jaxpr) if e.primitive.name == "gather"]
+    assert gathers and all(e.outvars[0].aval.shape[-1] == k for e in gathers)
+    zn = np.asarray(z, dtype=np.float64)
+    lse = np.log(np.exp(zn - zn.max(1, keepdims=True)).sum(1)) + zn.max(1)
+    ref = [lse[i] - np.log(sum(v * np.exp(zn[i, (int(y[i]) + j) % c])
+                               for j, v in enumerate([1.0, 0.5, 0.25]))) for i in range(n)]
+    assert_allclose(np.asarray(simloss(z, y, table, reduction="none")), ref, rtol=1e-5)
+    torch = pytest.importorskip("torch")
+    got = simloss(torch.from_numpy(np.asarray(z)), torch.from_numpy(np.asarray(y)), table,
+                  reduction="none")
+    assert_allclose(got.numpy(), ref, rtol=1e-5)
