@@ -99,13 +99,24 @@ class LogSimilarity:
 
     def arrays(self, xp: Any, device: Any, dtype: Any) -> tuple[Any, ...]:
         """``(log_S,)`` or ``(indices, log_values)`` in namespace ``xp`` on ``device``."""
+        import contextlib
+
+        from array_api_compat import is_jax_namespace
+
         key = (getattr(xp, "__name__", str(xp)), str(device), str(dtype))
         if key not in self._cache:
-            if self.is_sparse:
-                out = (xp.asarray(self.indices, device=device),
-                       xp.asarray(self.log_values, dtype=dtype, device=device))
-            else:
-                out = (xp.asarray(self.log_S, dtype=dtype, device=device),)
+            # under jax.jit, make concrete constants, not tracers that would leak via the cache
+            ctx = contextlib.nullcontext()
+            if is_jax_namespace(xp):
+                import jax
+
+                ctx = jax.ensure_compile_time_eval()
+            with ctx:
+                if self.is_sparse:
+                    out = (xp.asarray(self.indices, device=device),
+                           xp.asarray(self.log_values, dtype=dtype, device=device))
+                else:
+                    out = (xp.asarray(self.log_S, dtype=dtype, device=device),)
             self._cache[key] = out
         return self._cache[key]
 

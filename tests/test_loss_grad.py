@@ -122,6 +122,9 @@ def test_jax_jit_with_prepared_and_traced_S():
     f1 = jax.jit(lambda a, b: simloss(a, b, table))
     f2 = jax.jit(lambda a, b, s: simloss(a, b, s))
     assert_allclose(float(f1(z, y)), expect, rtol=1e-5)
+    # the prepared table caches device arrays: they must be constants, not leaked tracers
+    assert_allclose(float(jax.jit(lambda a, b: simloss(a, b, table))(z, y)), expect, rtol=1e-5)
+    assert_allclose(float(simloss(z, y, table)), expect, rtol=1e-5)
     assert_allclose(float(f2(z, y, jnp.asarray(S, dtype=jnp.float32))), expect, rtol=1e-5)
     g = jax.jit(jax.grad(lambda a, s: simloss(a, y, s)))(z, jnp.asarray(S, dtype=jnp.float32))
     assert_allclose(np.asarray(g), reference_grad(Z, Y, S), atol=1e-6)
