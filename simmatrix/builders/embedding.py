@@ -128,7 +128,7 @@ def embedding_matrix(
     has_vector = np.array([c not in missing for c in classes])
 
     if top_k is None:
-        _check_dense_size(len(classes))
+        check_dense_size(len(classes))
         values = cosine_dense(rows, has_vector)
     else:
         values = cosine_top_k(
@@ -166,7 +166,7 @@ def _check_params(oov, mapping, lower_bound, top_k, dtype) -> None:
         raise BuildError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
 
 
-def _check_dense_size(n: int) -> None:
+def check_dense_size(n: int) -> None:
     need = n * n * 8
     if need > DENSE_LIMIT_BYTES:
         raise BuildError(
