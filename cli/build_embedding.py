@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -46,12 +46,12 @@ class Mapping(str, Enum):
 def embedding(
     output: OutOption,
     classes: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--classes", "-c", help="Class list: text lines, CSV (index,name), JSON "
                      "list, or imagenet_class_index.json form.", show_default=False),
     ] = None,
     names: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--names", help="Inline class names: a,b,c.", show_default=False),
     ] = None,
     vectors: Annotated[
@@ -60,12 +60,12 @@ def embedding(
                      "the 'embeddings' extra)."),
     ] = "glove-6b-50d",
     format: Annotated[
-        Optional[VectorFormat],
+        VectorFormat | None,
         typer.Option("--format", help="The vectors file's format (default: read from the "
                      "file's first bytes).", show_default=False),
     ] = None,
     limit: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--limit", min=1, help="Use only the first N words of the vectors.",
                      show_default=False),
     ] = None,
@@ -81,7 +81,7 @@ def embedding(
     ] = Mapping.clip,
     lower_bound: LowerBoundOption = 0.0,
     top_k: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--top-k", "-k", min=0, help="Keep each class's K nearest classes, "
                      "computed in blocks and saved sparse (for 100,000+ classes).",
                      show_default=False),
