@@ -39,17 +39,14 @@ from .. import transforms
 from ..errors import BuildError
 from ..matrix import SimilarityMatrix, check_classes
 from ..vectors import WordVectors, load_vectors
+from .cosine import cosine_dense, cosine_top_k
 
 OOV_CHOICES = ("error", "drop", "identity")
 MAP_CHOICES = ("clip", "affine")
 DENSE_LIMIT_BYTES = 8 << 30  # a dense float64 C×C above this needs top_k
-BLOCK_BYTES = 64 << 20  # one block of cosines in the top-k mode
 MAX_SUGGESTED = 20  # classes that get suggestions in an error message
 
 _SPLIT = re.compile(r"[\s_\-]+")
-
-Progress = Callable[[Iterable[Any], int], Iterable[Any]]
-
 
 def embedding_matrix(
     classes: Sequence[str],
@@ -61,7 +58,7 @@ def embedding_matrix(
     top_k: int | None = None,
     dtype: Any = np.float64,
     block_rows: int | None = None,
-    progress: Progress | None = None,
+    progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
 ) -> SimilarityMatrix:
     """Build S from the cosine similarity of the classes' word vectors.
 
@@ -295,67 +292,3 @@ def _missing_message(missing: dict[str, list[str]], wv: WordVectors) -> str:
         f"{len(missing)} {noun} no embedding in {where}: {', '.join(parts)}; "
         f"rename them, or build without them with --oov drop or --oov identity"
     )
-
-
-# -- cosine similarity ---------------------------------------------------------------------------
-def _unit_rows(rows: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
-    rows = np.asarray(rows, dtype=dtype)
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
-
-
-def cosine_dense(rows: np.ndarray, has_vector: np.ndarray) -> np.ndarray:
-    """All-pairs cosine in float64, diagonal 1; classes without a vector get -1 off the diagonal.
-
-    -1 maps to 0 under both mappings, so such a class keeps only its diagonal.
-    """
-    unit = _unit_rows(rows)
-    cos = np.clip(unit @ unit.T, -1.0, 1.0)
-    cos[~has_vector, :] = -1.0
-    cos[:, ~has_vector] = -1.0
-    np.fill_diagonal(cos, 1.0)
-    return cos
-
-
-def cosine_top_k(
-    rows: np.ndarray,
-    has_vector: np.ndarray,
-    k: int,
-    *,
-    dtype: np.dtype = np.dtype(np.float64),
-    block_rows: int | None = None,
-    progress: Progress | None = None,
-):
-    """Each row's diagonal (1) and its ``k`` largest cosines to other classes, as CSR.
-
-    Computed ``block_rows`` rows at a time: peak memory is the unit vectors, one
-    ``block_rows × C`` block and the O(C·k) result. Classes without a vector have only the
-    diagonal and are nobody's neighbour. Ties at the k-th value are broken arbitrarily.
-    """
-    import scipy.sparse as sp
-
-    n = rows.shape[0]
-    unit = _unit_rows(rows, dtype)
-    k = max(0, min(k, int(has_vector.sum()) - 1))
-    if block_rows is None:
-        block_rows = max(1, BLOCK_BYTES // (max(n, 1) * dtype.itemsize))
-    starts = range(0, n, block_rows)
-    if progress is not None:
-        starts = progress(starts, len(starts))
-    cols = np.empty((n, k), dtype=np.int64)
-    vals = np.empty((n, k), dtype=dtype)
-    for start in starts:
-        stop = min(start + block_rows, n)
-        sims = unit[start:stop] @ unit.T
-        sims[:, ~has_vector] = -np.inf
-        sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        if k:
-            part = np.argpartition(sims, -k, axis=1)[:, -k:]
-            cols[start:stop] = part
-            vals[start:stop] = np.take_along_axis(sims, part, axis=1)
-    vals = np.clip(vals, -1.0, 1.0)
-    keep = np.repeat(has_vector, k)
-    r = np.concatenate([np.repeat(np.arange(n), k)[keep], np.arange(n)])
-    c = np.concatenate([cols.ravel()[keep], np.arange(n)])
-    v = np.concatenate([vals.ravel()[keep], np.ones(n, dtype=dtype)])
-    return sp.csr_array((v, (r, c)), shape=(n, n))
