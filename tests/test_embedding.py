@@ -209,3 +209,17 @@ def test_dense_too_large_asks_for_top_k(wv):
 
     with pytest.raises(BuildError, match="use top_k"):
         check_dense_size(50_000)
+
+
+@pytest.mark.parametrize("shape,k,sample", [((30, 50), 3, 8), ((7, 5000), 10, 64),
+                                            ((5, 12), 12, 4), ((4, 9), 1, 2048)])
+def test_block_top_k_equals_a_stable_sort_with_ties(shape, k, sample):
+    from simmatrix.builders.cosine import block_top_k
+
+    rng = np.random.default_rng(sum(shape) + k)
+    sims = rng.integers(0, 6, size=shape).astype(np.float64)  # many ties
+    sims[0] = -np.inf  # a row with nothing to rank (an identity class)
+    cols, vals = block_top_k(sims, k, sample=sample)
+    ref = np.argsort(-sims, axis=1, kind="stable")[:, :k]  # ties: lower column first
+    assert np.array_equal(cols, ref)
+    assert np.array_equal(vals, np.take_along_axis(sims, ref, axis=1))
