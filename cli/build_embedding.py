@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from simmatrix.classlist import parse_names, read_classes
-from simmatrix.errors import BuildError
+from simmatrix.errors import BuildError, quote_list
 from simmatrix.vectors import load_vectors
 
 from ._common import (
@@ -116,7 +116,8 @@ def _report(S) -> None:
     oov = meta["oov"]
     extra = ""
     if oov["dropped"]:
-        extra = f"; dropped {len(oov['dropped'])} without a vector"
+        extra = f"; dropped {len(oov['dropped'])} without a vector: {quote_list(oov['dropped'])}"
     elif oov["identity"]:
-        extra = f"; {len(oov['identity'])} without a vector keep only their diagonal"
+        extra = (f"; {len(oov['identity'])} without a vector keep only their diagonal: "
+                 f"{quote_list(oov['identity'])}")
     typer.echo(f"embedding: {len(meta['forms'])} classes found ({found}){extra}", err=True)
