@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_one_line_error
 
+from conftest import assert_one_line_error
 from simmatrix import io
 
 

@@ -161,7 +161,8 @@ names = st.lists(st.text(min_size=1, max_size=8).filter(lambda s: s.strip() and 
                  min_size=1, max_size=6, unique=True)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=names, seed=st.integers(0, 2**32 - 1), ext=st.sampled_from(FORMATS),
        dtype=st.sampled_from(["float32", "float64"]))
 def test_round_trip_property(tmp_path_factory, names, seed, ext, dtype):
@@ -174,3 +175,15 @@ def test_round_trip_property(tmp_path_factory, names, seed, ext, dtype):
     T = io.load(path)
     assert T.classes == S.classes
     np.testing.assert_array_equal(np.asarray(T, dtype=dtype), vals)
+
+
+def test_csv_non_number_named_by_position(tmp_path):
+    (tmp_path / "m.csv").write_text("class,a,b\na,1,x\nb,0,1\n")
+    with pytest.raises(MatrixFileError, match="row 'a', column 'b': 'x' is not a number"):
+        io.load(tmp_path / "m.csv")
+
+
+def test_csv_labels_must_match_header(tmp_path):
+    (tmp_path / "m.csv").write_text("class,a,b\nb,1,0\na,0,1\n")
+    with pytest.raises(InvalidMatrixError, match="labels must equal"):
+        io.load(tmp_path / "m.csv")
