@@ -11,6 +11,7 @@ from simmatrix.builders.order import KERNELS, order_matrix
 from simmatrix.classlist import read_classes
 from simmatrix.errors import BuildError
 
+from . import build_embedding
 from ._common import (
     Dtype,
     DtypeOption,
@@ -72,3 +73,6 @@ def order(
     S = order_matrix(classes, values=vals, names=names, reduction=reduction, kernel=kernel,
                      sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
+
+
+app.command("embedding")(build_embedding.embedding)
