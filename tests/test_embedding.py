@@ -223,3 +223,24 @@ def test_block_top_k_equals_a_stable_sort_with_ties(shape, k, sample):
     ref = np.argsort(-sims, axis=1, kind="stable")[:, :k]  # ties: lower column first
     assert np.array_equal(cols, ref)
     assert np.array_equal(vals, np.take_along_axis(sims, ref, axis=1))
+
+
+def test_empty_class_list_and_non_finite_vectors():
+    from simmatrix.vectors import WordVectors
+
+    wv = WordVectors(["cat", "dog"], np.array([[1.0, 0.0], [np.nan, 1.0]]), {"name": "toy"})
+    with pytest.raises(BuildError, match="the class list is empty"):
+        embedding_matrix([], wv)
+    with pytest.raises(BuildError, match="NaN or infinite values in toy: 'dog'"):
+        embedding_matrix(["cat", "dog"], wv)
+
+
+def test_a_zero_vector_counts_as_missing():
+    from simmatrix.vectors import WordVectors
+
+    wv = WordVectors(["cat", "dog", "nil"], np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 0.0]]),
+                     {"name": "toy"})
+    with pytest.raises(BuildError, match="1 class has no embedding in toy: 'nil'"):
+        embedding_matrix(["cat", "dog", "nil"], wv)
+    S = embedding_matrix(["cat", "dog", "nil"], wv, mapping="affine", oov="identity")
+    assert_allclose(S.values, [[1, 0.8, 0], [0.8, 1, 0], [0, 0, 1]])

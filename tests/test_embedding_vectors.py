@@ -155,3 +155,16 @@ def test_unreadable_files(tmp_path):
     truncated.write_bytes(b"100 50\nword " + b"\x01" * 20)
     with pytest.raises(MatrixFileError, match="cannot read word vectors"):
         load_vectors(truncated)
+
+
+def test_a_whole_saved_gensim_model_gives_its_vectors(tmp_path):
+    from gensim.models import Word2Vec
+
+    corpus = [["the", "apple", "and", "the", "pear"], ["a", "truck", "on", "the", "road"]] * 10
+    model = Word2Vec(corpus, vector_size=8, min_count=1, workers=1, seed=1)
+    path = tmp_path / "w2v.model"
+    model.save(str(path))
+    assert detect_format(path) == "kv"
+    wv = load_vectors(path)
+    assert list(wv.keys) == model.wv.index_to_key
+    assert_allclose(np.asarray(wv.vectors), model.wv.vectors)

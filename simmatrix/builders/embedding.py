@@ -18,7 +18,8 @@ Class names become vectors in this order (the form used is recorded per class in
 4. fastText only: subword vectors for the tokens the vocabulary lacks:
    ``{"how": "subword", "tokens": [...]}``.
 
-Classes with no vector are an error that lists all of them with close vocabulary words,
+Classes with no vector (or a zero vector, which has no direction) are an error that lists
+all of them with close vocabulary words,
 unless ``oov="drop"`` (the class leaves the matrix) or ``oov="identity"`` (its row and
 column hold only the diagonal 1).
 
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .. import transforms
-from ..errors import BuildError
+from ..errors import BuildError, quote_list
 from ..matrix import SimilarityMatrix, check_classes
 from ..vectors import WordVectors, load_vectors
 from .cosine import cosine_dense, cosine_top_k
@@ -104,9 +105,21 @@ def embedding_matrix(
     [[1.0, 0.6, 0.0], [0.6, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
     classes = check_classes(classes)
+    if not classes:
+        raise BuildError("no classes given: the class list is empty")
     _check_params(oov, mapping, lower_bound, top_k, dtype)
     wv = vectors if isinstance(vectors, WordVectors) else load_vectors(vectors)
     rows, forms, missing = resolve(classes, wv)
+    broken = [c for c, ok in zip(classes, np.isfinite(rows).all(axis=1), strict=True) if not ok]
+    if broken:
+        raise BuildError(
+            f"{len(broken)} classes have a vector with NaN or infinite values in "
+            f"{wv.source.get('name')}: {quote_list(broken)}"
+        )
+    for pos in np.flatnonzero(~rows.any(axis=1)):  # a zero vector has no direction
+        if classes[pos] not in missing:
+            missing[classes[pos]] = [classes[pos]]
+            forms.pop(classes[pos], None)
 
     identity: list[str] = []
     dropped: list[str] = []
