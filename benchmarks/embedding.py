@@ -142,6 +142,16 @@ def main() -> None:
     print(f"  simmatrix: import {c['import_s']:.2f} s + load {c['load_s']:.2f} s + build "
           f"{c['build_s']:.2f} s = {c['total_s']:.2f} s")
     assert c["dropped"] == 0
+    with tempfile.TemporaryDirectory() as tmp:
+        names = json.load(open("tests/data/cifar100.json"))["fine_labels"]
+        classes = os.path.join(tmp, "cifar100.txt")
+        open(classes, "w").write("\n".join(names) + "\n")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "simmatrix", "build", "embedding", "--classes",
+                        classes, "-o", os.path.join(tmp, "S.npy")], check=True,
+                       capture_output=True)
+        print(f"  the whole command, python start to saved file: "
+              f"{time.perf_counter() - t0:.2f} s")
     if not a.skip_gensim:
         with tempfile.TemporaryDirectory() as tmp:
             text, toks = os.path.join(tmp, "glove.6B.50d.txt"), os.path.join(tmp, "t.json")

@@ -19,9 +19,8 @@ Class names become vectors in this order (the form used is recorded per class in
    ``{"how": "subword", "tokens": [...]}``.
 
 Classes with no vector (or a zero vector, which has no direction) are an error that lists
-all of them with close vocabulary words,
-unless ``oov="drop"`` (the class leaves the matrix) or ``oov="identity"`` (its row and
-column hold only the diagonal 1).
+all of them with close vocabulary words, unless ``oov="drop"`` (the class leaves the matrix)
+or ``oov="identity"`` (its row and column hold only the diagonal 1).
 
 For many classes (extreme classification), ``top_k=k`` keeps each class's ``k`` nearest
 classes and the diagonal, computed a block of rows at a time: memory stays O(C·k + B·C),
