@@ -43,10 +43,11 @@ from .cosine import cosine_dense, cosine_top_k
 
 OOV_CHOICES = ("error", "drop", "identity")
 MAP_CHOICES = ("clip", "affine")
-DENSE_LIMIT_BYTES = 8 << 30  # a dense float64 C×C above this needs top_k
+DENSE_LIMIT_BYTES = 4 << 30  # a dense float64 C×C above this needs top_k (C > 23,170)
 MAX_SUGGESTED = 20  # classes that get suggestions in an error message
 
 _SPLIT = re.compile(r"[\s_\-]+")
+
 
 def embedding_matrix(
     classes: Sequence[str],
@@ -109,57 +110,59 @@ def embedding_matrix(
     _check_params(oov, mapping, lower_bound, top_k, dtype)
     wv = vectors if isinstance(vectors, WordVectors) else load_vectors(vectors)
     rows, forms, missing = resolve(classes, wv)
-    broken = [c for c, ok in zip(classes, np.isfinite(rows).all(axis=1), strict=True) if not ok]
-    if broken:
-        raise BuildError(
-            f"{len(broken)} classes have a vector with NaN or infinite values in "
-            f"{wv.source.get('name')}: {quote_list(broken)}"
-        )
-    for pos in np.flatnonzero(~rows.any(axis=1)):  # a zero vector has no direction
-        if classes[pos] not in missing:
-            missing[classes[pos]] = [classes[pos]]
-            forms.pop(classes[pos], None)
-
-    identity: list[str] = []
-    dropped: list[str] = []
-    if missing:
-        if oov == "error":
-            raise BuildError(_missing_message(missing, wv))
-        if oov == "drop":
-            dropped = list(missing)
-            keep = [c for c in classes if c not in missing]
-            if not keep:
-                raise BuildError(f"none of the {len(classes)} classes has an embedding")
-            rows = rows[[i for i, c in enumerate(classes) if c not in missing]]
-            classes = tuple(keep)
-        else:
-            identity = list(missing)
+    _check_rows(classes, rows, forms, missing, wv)
+    classes, rows, dropped, identity = _apply_oov(classes, rows, missing, oov, wv)
     has_vector = np.array([c not in missing for c in classes])
 
     if top_k is None:
         check_dense_size(len(classes))
         values = cosine_dense(rows, has_vector)
     else:
-        values = cosine_top_k(
-            rows, has_vector, int(top_k), dtype=np.dtype(dtype), block_rows=block_rows,
-            progress=progress,
-        )
-    params = {
-        "vectors": wv.source.get("name"), "format": wv.source.get("format"),
-        "limit": wv.source.get("limit"), "oov": oov, "map": mapping, "top_k": top_k,
-    }
+        values = cosine_top_k(rows, has_vector, int(top_k), dtype=np.dtype(dtype),
+                              block_rows=block_rows, progress=progress)
     metadata = {
         "builder": "embedding",
-        "params": params,
+        "params": {"vectors": wv.source.get("name"), "format": wv.source.get("format"),
+                   "limit": wv.source.get("limit"), "oov": oov, "map": mapping,
+                   "top_k": top_k},
         "sources": [wv.source],
         "forms": {c: forms[c] for c in classes if c in forms},
         "oov": {"policy": oov, "dropped": dropped, "identity": identity},
     }
-    S = SimilarityMatrix(values, classes, metadata)
+    S = SimilarityMatrix(values, classes, metadata, copy=False)
     S = transforms.map_range(S, how=mapping)
     if lower_bound:
         S = transforms.lower_bound(S, lower_bound)
-    return S.astype(dtype)
+    return S if S.dtype == np.dtype(dtype) else S.astype(dtype)
+
+
+def _check_rows(classes, rows, forms, missing, wv) -> None:
+    """Refuse non-finite vectors; a zero vector (no direction) counts as missing."""
+    finite = np.isfinite(rows).all(axis=1)
+    if not finite.all():
+        broken = [classes[i] for i in np.flatnonzero(~finite)]
+        raise BuildError(
+            f"{len(broken)} classes have a vector with NaN or infinite values in "
+            f"{wv.source.get('name')}: {quote_list(broken)}"
+        )
+    for pos in np.flatnonzero(~rows.any(axis=1)):
+        if classes[pos] not in missing:
+            missing[classes[pos]] = [classes[pos]]
+            forms.pop(classes[pos], None)
+
+
+def _apply_oov(classes, rows, missing, oov, wv):
+    """The oov policy: raise listing every missing class, drop them, or keep as identity."""
+    if not missing:
+        return classes, rows, [], []
+    if oov == "error":
+        raise BuildError(_missing_message(missing, wv))
+    if oov == "identity":
+        return classes, rows, [], list(missing)
+    keep = [i for i, c in enumerate(classes) if c not in missing]
+    if not keep:
+        raise BuildError(f"none of the {len(classes)} classes has an embedding")
+    return tuple(classes[i] for i in keep), rows[keep], list(missing), []
 
 
 def _check_params(oov, mapping, lower_bound, top_k, dtype) -> None:
