@@ -1,0 +1,335 @@
+"""The hierarchy builder against independent networkx computations on public hierarchies.
+
+Data (tests/data/hierarchy): CIFAR-100's superclass file, and the WordNet 3.0 hypernym
+hierarchy over the 1,000 ImageNet-1k classes as parent–child TSV files (a tree: first
+hypernym only; a DAG: every hypernym), written by make_imagenet_wordnet.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+nx = pytest.importorskip("networkx")
+
+from simmatrix.builders.hierarchy import hierarchy  # noqa: E402
+from simmatrix.errors import BuildError  # noqa: E402
+
+DATA = Path(__file__).parent / "data" / "hierarchy"
+CIFAR = DATA / "cifar100.json"
+TREE = DATA / "imagenet_wordnet_tree.tsv"
+DAG = DATA / "imagenet_wordnet_dag.tsv"
+
+
+# -- independent references, straight from networkx ---------------------------------------
+def nx_graph(path: Path):
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))[1:]
+    return nx.DiGraph(rows)
+
+
+def nx_cifar():
+    data = json.loads(CIFAR.read_text())
+    g = nx.DiGraph()
+    for fine, coarse in data["fine_to_coarse"].items():
+        g.add_edge("ROOT", coarse)
+        g.add_edge(coarse, fine)
+    return g, data["fine_labels"]
+
+
+def nx_height(g, v) -> int:
+    return nx.dag_longest_path_length(g.subgraph(nx.descendants(g, v) | {v}))
+
+
+def tree_reference(g, classes, measure, beta=4.0):
+    """1 − height(lca)/height(root) and friends, with networkx's own LCA routine."""
+    (root,) = [n for n in g if g.in_degree(n) == 0]
+    H = nx_height(g, root)
+    depth = nx.shortest_path_length(g, root)
+    und = g.to_undirected()
+    n = len(classes)
+    pairs = [(classes[i], classes[j]) for i in range(n) for j in range(i + 1, n)]
+    lca = dict(nx.tree_all_pairs_lowest_common_ancestor(g, root=root, pairs=pairs))
+    heights = {v: nx_height(g, v) for v in set(lca.values())}
+    ref = np.eye(n)
+    for (a, b), c in lca.items():
+        if measure == "lca-height":
+            s = 1 - heights[c] / H
+        elif measure == "soft":
+            s = np.exp(-beta * heights[c] / H)
+        elif measure == "wup":
+            s = 2 * depth[c] / (depth[a] + depth[b])
+        else:
+            s = 1 / (1 + nx.shortest_path_length(und, a, b))
+        i, j = classes.index(a), classes.index(b)
+        ref[i, j] = ref[j, i] = s
+    return ref
+
+
+def dag_reference(g, classes, measure, policy):
+    """The DAG definitions, pair by pair, from networkx ancestor sets and path lengths."""
+    (root,) = [n for n in g if g.in_degree(n) == 0]
+    H = nx_height(g, root)
+
+    def depth(v):
+        if policy == "shortest":
+            return nx.shortest_path_length(g, root, v)
+        return nx.dag_longest_path_length(g.subgraph(nx.ancestors(g, v) | {v}))
+
+    anc = {c: nx.ancestors(g, c) | {c} for c in classes}
+    height = {v: nx_height(g, v) for v in set().union(*anc.values())}
+    n = len(classes)
+    ref = np.eye(n)
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = classes[i], classes[j]
+            common = anc[a] & anc[b]
+            if measure == "lca-height":
+                s = 1 - min(height[c] for c in common) / H
+            elif measure == "path":
+                s = max(1 / (1 + nx.shortest_path_length(g, c, a)
+                             + nx.shortest_path_length(g, c, b)) for c in common)
+            else:  # wup
+                s = max(2 * depth(c) / (2 * depth(c) + nx.shortest_path_length(g, c, a)
+                                        + nx.shortest_path_length(g, c, b)) for c in common)
+            ref[i, j] = ref[j, i] = s
+    return ref
+
+
+# -- the Done-means check: public hierarchies, compared with networkx ----------------------
+def test_cifar100_file_is_a_two_level_tree_out_of_the_box():
+    S = hierarchy(CIFAR)
+    g, fine = nx_cifar()
+    assert S.classes == tuple(fine)
+    assert_allclose(S.to_dense(), tree_reference(g, fine, "lca-height"), atol=1e-12)
+    meta = S.metadata
+    assert meta["builder"] == "hierarchy"
+    assert meta["hierarchy"]["virtual_root"] and meta["hierarchy"]["n_roots"] == 20
+    assert meta["hierarchy"]["height"] == 2
+    assert meta["sources"][0]["path"] == "cifar100.json"
+
+
+@pytest.mark.parametrize("measure", ["lca-height", "wup", "path", "soft"])
+def test_imagenet_wordnet_tree_matches_networkx(measure):
+    g = nx_graph(TREE)
+    leaves = sorted(n for n in g if g.out_degree(n) == 0)
+    rng = np.random.default_rng(5)
+    classes = [leaves[i] for i in rng.choice(len(leaves), 120, replace=False)]
+    S = hierarchy(TREE, classes, measure=measure)
+    assert S.classes == tuple(classes)
+    assert_allclose(S.to_dense(), tree_reference(g, classes, measure), atol=1e-12)
+
+
+def test_imagenet_tree_all_classes_and_default_order():
+    wnids = (DATA / "imagenet_wnids.txt").read_text().split()
+    S = hierarchy(TREE, wnids)
+    assert S.shape == (1000, 1000)
+    V = S.to_dense()
+    assert_allclose(V, V.T)
+    assert_allclose(np.diag(V), 1.0)
+    default = hierarchy(TREE)  # leaves in depth-first preorder
+    assert sorted(default.classes) == sorted(wnids)
+    assert default.metadata["hierarchy"]["class_order"] == "leaves in depth-first preorder"
+    assert_allclose(default.select(wnids).to_dense(), V)
+    g = nx_graph(TREE)
+    order = [n for n in nx.dfs_preorder_nodes(g, "n00001740") if g.out_degree(n) == 0]
+    assert default.classes == tuple(order)
+
+
+@pytest.mark.parametrize("measure, policy", [
+    ("lca-height", "longest"), ("path", "longest"), ("wup", "longest"), ("wup", "shortest"),
+])  # only wup depends on the depth policy
+def test_imagenet_wordnet_dag_matches_definitions(measure, policy):
+    g = nx_graph(DAG)
+    multi = {n for n in g if g.in_degree(n) > 1}
+    leaves = sorted(n for n in g if g.out_degree(n) == 0)
+    # classes under multi-parent synsets, so the DAG rules matter
+    under = sorted({c for m in multi for c in nx.descendants(g, m) if c in set(leaves)})
+    rng = np.random.default_rng(1)
+    classes = [under[i] for i in rng.choice(len(under), 25, replace=False)]
+    classes += [leaves[i] for i in rng.choice(len(leaves), 15, replace=False)
+                if leaves[i] not in classes]
+    S = hierarchy(DAG, classes, measure=measure, dag_policy=policy)
+    assert not S.metadata["hierarchy"]["is_tree"]
+    assert_allclose(S.to_dense(), dag_reference(g, classes, measure, policy), atol=1e-12)
+
+
+def test_internal_nodes_as_classes():
+    g = nx_graph(TREE)
+    classes = ["n02084071", "n02085620", "n02110958", "n01503061", "n00001740"]  # dog, ...
+    S = hierarchy(TREE, classes, measure="lca-height")
+    ref = tree_reference(g, classes, "lca-height")
+    assert_allclose(S.to_dense(), ref, atol=1e-12)
+    assert S.metadata["hierarchy"]["internal_classes"] == 3
+
+
+# -- readers: one tree, every format -------------------------------------------------------
+SMALL = [("entity", "organism"), ("organism", "animal"), ("organism", "plant"),
+         ("animal", "cat"), ("animal", "dog"), ("plant", "rose"), ("entity", "rock")]
+
+
+def small_files(tmp_path):
+    files = {}
+    files["ws"] = tmp_path / "t.txt"
+    files["ws"].write_text("# a comment\n" + "".join(f"{p} {c}\n" for p, c in SMALL))
+    files["csv"] = tmp_path / "t.csv"
+    files["csv"].write_text("parent,child\n" + "".join(f"{p},{c}\n" for p, c in SMALL))
+    files["tsv"] = tmp_path / "t.tsv"
+    files["tsv"].write_text("".join(f"{c}\t{p}\n" for p, c in SMALL))  # child first
+    files["json"] = tmp_path / "t.json"
+    files["json"].write_text(json.dumps(
+        {"entity": {"organism": {"animal": ["cat", "dog"], "plant": "rose"}, "rock": None}}))
+    files["indent"] = tmp_path / "tree.txt"
+    files["indent"].write_text("entity\n-- organism\n---- animal\n------ cat\n------ dog\n"
+                               "---- plant\n------ rose\n-- rock\n")
+    files["spaces"] = tmp_path / "tree4.txt"
+    files["spaces"].write_text("entity\n    organism\n        animal\n            cat\n"
+                               "            dog\n        plant\n            rose\n    rock\n")
+    files["graphml"] = tmp_path / "t.graphml"
+    nx.write_graphml(nx.DiGraph(SMALL), files["graphml"])
+    return files
+
+
+def test_every_format_reads_the_same_tree(tmp_path):
+    ref = hierarchy(nx.DiGraph(SMALL))
+    assert ref.classes == ("cat", "dog", "rose", "rock")
+    for kind, path in small_files(tmp_path).items():
+        S = hierarchy(path, child_parent=True if kind == "tsv" else None)
+        assert S.classes == ref.classes, kind
+        assert_allclose(S.to_dense(), ref.to_dense(), err_msg=kind)
+    assert hierarchy(small_files(tmp_path)["indent"]).metadata["params"]["format"] == "indent"
+    assert hierarchy(SMALL).classes == ref.classes  # a list of pairs
+    child_map = {c: p for p, c in SMALL}
+    assert_allclose(hierarchy(child_map, child_parent=True).to_dense(), ref.to_dense())
+
+
+def test_explicit_format_and_header_conflict(tmp_path):
+    files = small_files(tmp_path)
+    S = hierarchy(files["ws"], format="edges")
+    assert S.metadata["params"]["format"] == "edges"
+    with pytest.raises(BuildError, match="header says parent,child"):
+        hierarchy(files["csv"], child_parent=True)
+    with pytest.raises(BuildError, match="unknown hierarchy format"):
+        hierarchy(files["csv"], format="yaml")
+
+
+@pytest.mark.parametrize("text, match", [
+    ("a\n-- b\n------ c\n", "indented 3 levels but the line before is at level 1"),
+    ("a\n-- b\n--- c\n", "not a multiple of the indent unit 2"),
+])
+def test_bad_indented_tree(tmp_path, text, match):
+    p = tmp_path / "bad.txt"
+    p.write_text(text)
+    with pytest.raises(BuildError, match=match):
+        hierarchy(p, format="indent")
+
+
+def test_edge_line_with_three_names(tmp_path):
+    p = tmp_path / "e.txt"
+    p.write_text("a b\nb pickup truck\n")
+    with pytest.raises(BuildError, match=r"line 2: expected 'parent child', got 3 fields"):
+        hierarchy(p)
+
+
+# -- checks --------------------------------------------------------------------------------
+def test_cycle_names_a_node_on_it():
+    g = nx.DiGraph([("r", "a"), ("a", "b"), ("b", "c"), ("c", "a"), ("r", "d")])
+    with pytest.raises(BuildError, match=r"cycle, through '[abc]'"):
+        hierarchy(g, ["a", "d"])
+
+
+def test_missing_classes_listed_at_once_with_suggestions():
+    with pytest.raises(BuildError) as err:
+        hierarchy(CIFAR, ["apple", "pickup truck", "aquarium fish", "spaceship"])
+    msg = str(err.value)
+    assert msg.startswith("3 of 4 classes are not in the hierarchy")
+    assert "'pickup truck' (did you mean 'pickup_truck'?)" in msg
+    assert "'aquarium fish' (did you mean 'aquarium_fish'?)" in msg
+    assert "'spaceship'" in msg
+
+
+def test_virtual_root_is_not_a_class():
+    with pytest.raises(BuildError, match="'<root>'"):
+        hierarchy(CIFAR, ["apple", "<root>"])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"measure": "cosine"}, "unknown measure"), ({"measure": "soft", "beta": 0}, "beta"),
+    ({"dag_policy": "median"}, "dag_policy"), ({"top_k": 0}, "top_k"),
+])
+def test_bad_parameters(kwargs, match):
+    with pytest.raises(BuildError, match=match):
+        hierarchy(SMALL, **kwargs)
+
+
+# -- sparse top-k --------------------------------------------------------------------------
+def random_tree(n_nodes: int, seed: int):
+    rng = np.random.default_rng(seed)
+    parent = (rng.random(n_nodes - 1) * np.arange(1, n_nodes)).astype(int)
+    return nx.DiGraph(zip(parent.tolist(), range(1, n_nodes), strict=True))
+
+
+@pytest.mark.parametrize("measure", ["lca-height", "soft"])
+def test_top_k_without_dense_equals_k_largest_of_dense(measure):
+    g = random_tree(1500, 3)
+    dense = hierarchy(g, measure=measure)
+    for k in (1, 7, 40):
+        S = hierarchy(g, measure=measure, top_k=k)
+        assert S.is_sparse
+        V, D = S.to_dense(), dense.to_dense()
+        kept = V > 0
+        assert_allclose(V[kept], D[kept])  # kept values are the dense values
+        assert (kept.sum(axis=1) <= k).all() and np.diag(kept).all()
+        # exactly the k largest of each row, ties to the earlier column (the default
+        # order is depth-first, so that is the documented tie rule)
+        top = np.argsort(-D, axis=1, kind="stable")[:, :k]
+        expected = np.zeros_like(D)
+        np.put_along_axis(expected, top, np.take_along_axis(D, top, axis=1), axis=1)
+        assert_allclose(V, expected)
+
+
+def test_top_k_dense_fallback_for_wup():
+    g = random_tree(400, 4)
+    dense = hierarchy(g, measure="wup").to_dense()
+    V = hierarchy(g, measure="wup", top_k=5).to_dense()
+    kept = V > 0
+    assert_allclose(V[kept], dense[kept])
+    assert (kept.sum(axis=1) <= 5).all()
+
+
+def test_top_k_many_leaves_stays_sparse():
+    g = random_tree(30_000, 7)
+    S = hierarchy(g, top_k=5)
+    assert S.is_sparse and len(S) > 10_000
+    assert S.values.nnz <= 5 * len(S)
+    assert_allclose(S.values.diagonal(), 1.0)
+
+
+def test_too_many_classes_for_dense(monkeypatch):
+    import simmatrix.builders.hierarchy as mod
+
+    monkeypatch.setattr(mod, "DENSE_LIMIT", 100)
+    with pytest.raises(BuildError, match="too many for a dense matrix"):
+        hierarchy(random_tree(400, 1))
+
+
+def test_import_simmatrix_stays_light():
+    import subprocess
+    import sys
+
+    code = "import sys, simmatrix; print('networkx' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_docstring_examples():
+    import doctest
+
+    import simmatrix.builders.hierarchy as mod
+
+    assert doctest.testmod(mod).failed == 0
