@@ -7,9 +7,7 @@ hypernym only; a DAG: every hypernym), written by make_imagenet_wordnet.py.
 
 from __future__ import annotations
 
-import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,88 +15,19 @@ from numpy.testing import assert_allclose
 
 nx = pytest.importorskip("networkx")
 
-from simmatrix.builders.hierarchy import hierarchy  # noqa: E402
+from hierarchy_reference import (  # noqa: E402
+    CIFAR,
+    DAG,
+    DATA,
+    TREE,
+    dag_reference,
+    nx_cifar,
+    nx_graph,
+    tree_reference,
+)
+
+from simmatrix.builders.hierarchy import hierarchy_matrix as hierarchy  # noqa: E402
 from simmatrix.errors import BuildError  # noqa: E402
-
-DATA = Path(__file__).parent / "data" / "hierarchy"
-CIFAR = DATA / "cifar100.json"
-TREE = DATA / "imagenet_wordnet_tree.tsv"
-DAG = DATA / "imagenet_wordnet_dag.tsv"
-
-
-# -- independent references, straight from networkx ---------------------------------------
-def nx_graph(path: Path):
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh, delimiter="\t"))[1:]
-    return nx.DiGraph(rows)
-
-
-def nx_cifar():
-    data = json.loads(CIFAR.read_text())
-    g = nx.DiGraph()
-    for fine, coarse in data["fine_to_coarse"].items():
-        g.add_edge("ROOT", coarse)
-        g.add_edge(coarse, fine)
-    return g, data["fine_labels"]
-
-
-def nx_height(g, v) -> int:
-    return nx.dag_longest_path_length(g.subgraph(nx.descendants(g, v) | {v}))
-
-
-def tree_reference(g, classes, measure, beta=4.0):
-    """1 − height(lca)/height(root) and friends, with networkx's own LCA routine."""
-    (root,) = [n for n in g if g.in_degree(n) == 0]
-    H = nx_height(g, root)
-    depth = nx.shortest_path_length(g, root)
-    und = g.to_undirected()
-    n = len(classes)
-    pairs = [(classes[i], classes[j]) for i in range(n) for j in range(i + 1, n)]
-    lca = dict(nx.tree_all_pairs_lowest_common_ancestor(g, root=root, pairs=pairs))
-    heights = {v: nx_height(g, v) for v in set(lca.values())}
-    ref = np.eye(n)
-    for (a, b), c in lca.items():
-        if measure == "lca-height":
-            s = 1 - heights[c] / H
-        elif measure == "soft":
-            s = np.exp(-beta * heights[c] / H)
-        elif measure == "wup":
-            s = 2 * depth[c] / (depth[a] + depth[b])
-        else:
-            s = 1 / (1 + nx.shortest_path_length(und, a, b))
-        i, j = classes.index(a), classes.index(b)
-        ref[i, j] = ref[j, i] = s
-    return ref
-
-
-def dag_reference(g, classes, measure, policy):
-    """The DAG definitions, pair by pair, from networkx ancestor sets and path lengths."""
-    (root,) = [n for n in g if g.in_degree(n) == 0]
-    H = nx_height(g, root)
-
-    def depth(v):
-        if policy == "shortest":
-            return nx.shortest_path_length(g, root, v)
-        return nx.dag_longest_path_length(g.subgraph(nx.ancestors(g, v) | {v}))
-
-    anc = {c: nx.ancestors(g, c) | {c} for c in classes}
-    height = {v: nx_height(g, v) for v in set().union(*anc.values())}
-    n = len(classes)
-    ref = np.eye(n)
-    for i in range(n):
-        for j in range(i + 1, n):
-            a, b = classes[i], classes[j]
-            common = anc[a] & anc[b]
-            if measure == "lca-height":
-                s = 1 - min(height[c] for c in common) / H
-            elif measure == "path":
-                s = max(1 / (1 + nx.shortest_path_length(g, c, a)
-                             + nx.shortest_path_length(g, c, b)) for c in common)
-            else:  # wup
-                s = max(2 * depth(c) / (2 * depth(c) + nx.shortest_path_length(g, c, a)
-                                        + nx.shortest_path_length(g, c, b)) for c in common)
-            ref[i, j] = ref[j, i] = s
-    return ref
 
 
 # -- the Done-means check: public hierarchies, compared with networkx ----------------------
@@ -260,7 +189,7 @@ def test_virtual_root_is_not_a_class():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"measure": "cosine"}, "unknown measure"), ({"measure": "soft", "beta": 0}, "beta"),
-    ({"dag_policy": "median"}, "dag_policy"), ({"top_k": 0}, "top_k"),
+    ({"dag_policy": "median"}, "dag_policy"), ({"top_k": -1}, "top_k"),
 ])
 def test_bad_parameters(kwargs, match):
     with pytest.raises(BuildError, match=match):
@@ -278,16 +207,16 @@ def random_tree(n_nodes: int, seed: int):
 def test_top_k_without_dense_equals_k_largest_of_dense(measure):
     g = random_tree(1500, 3)
     dense = hierarchy(g, measure=measure)
-    for k in (1, 7, 40):
+    for k in (0, 1, 7, 40):
         S = hierarchy(g, measure=measure, top_k=k)
         assert S.is_sparse
         V, D = S.to_dense(), dense.to_dense()
         kept = V > 0
         assert_allclose(V[kept], D[kept])  # kept values are the dense values
-        assert (kept.sum(axis=1) <= k).all() and np.diag(kept).all()
-        # exactly the k largest of each row, ties to the earlier column (the default
-        # order is depth-first, so that is the documented tie rule)
-        top = np.argsort(-D, axis=1, kind="stable")[:, :k]
+        assert (kept.sum(axis=1) <= k + 1).all() and np.diag(kept).all()
+        # the diagonal and exactly the k largest others of each row, ties to the earlier
+        # column (the default order is depth-first, so that is the documented tie rule)
+        top = np.argsort(-D, axis=1, kind="stable")[:, :k + 1]
         expected = np.zeros_like(D)
         np.put_along_axis(expected, top, np.take_along_axis(D, top, axis=1), axis=1)
         assert_allclose(V, expected)
@@ -299,14 +228,14 @@ def test_top_k_dense_fallback_for_wup():
     V = hierarchy(g, measure="wup", top_k=5).to_dense()
     kept = V > 0
     assert_allclose(V[kept], dense[kept])
-    assert (kept.sum(axis=1) <= 5).all()
+    assert (kept.sum(axis=1) <= 6).all()
 
 
 def test_top_k_many_leaves_stays_sparse():
     g = random_tree(30_000, 7)
     S = hierarchy(g, top_k=5)
     assert S.is_sparse and len(S) > 10_000
-    assert S.values.nnz <= 5 * len(S)
+    assert S.values.nnz <= 6 * len(S)
     assert_allclose(S.values.diagonal(), 1.0)
 
 

@@ -63,7 +63,7 @@ DENSE_LIMIT = 20_000
 _LCA_ONLY = ("lca-height", "soft")
 
 
-def hierarchy(
+def hierarchy_matrix(
     graph: Any,
     classes: Sequence[str] | None = None,
     *,
@@ -92,8 +92,9 @@ def hierarchy(
     dag_policy : {"longest", "shortest"}
         Depth of a node with several paths from the root (used by ``wup``).
     top_k : int, optional
-        Keep the ``k`` largest entries of each row (the diagonal among them) in a scipy
-        sparse CSR matrix; ties go to the class earlier in depth-first order. For
+        Keep the diagonal and the ``k`` largest off-diagonal entries of each row (as
+        :func:`simmatrix.transforms.top_k`) in a scipy sparse CSR matrix; ties go to the
+        class earlier in depth-first order, so a class keeps its nearest relatives. For
         ``lca-height`` and ``soft`` on a tree this never forms a dense C×C array, so
         100,000 classes take seconds.
     format, child_parent
@@ -106,7 +107,7 @@ def hierarchy(
 
     Examples
     --------
-    >>> S = hierarchy({"animal": {"cat": None, "dog": None}, "plant": ["rose"]})
+    >>> S = hierarchy_matrix({"animal": {"cat": None, "dog": None}, "plant": ["rose"]})
     >>> S.classes
     ('cat', 'dog', 'rose')
     >>> S["cat", "dog"], S["cat", "rose"]
@@ -172,8 +173,8 @@ def _check_params(measure, beta, dag_policy, top_k) -> None:
         raise BuildError(f"beta must be a positive number, got {beta!r}")
     if dag_policy not in DAG_POLICIES:
         raise BuildError(f"unknown dag_policy {dag_policy!r}; choose longest or shortest")
-    if top_k is not None and (int(top_k) != top_k or top_k < 1):
-        raise BuildError(f"top_k must be a positive integer, got {top_k!r}")
+    if top_k is not None and (int(top_k) != top_k or top_k < 0):
+        raise BuildError(f"top_k must be an integer >= 0, got {top_k!r}")
 
 
 def _source(graph: Any, g) -> dict:
@@ -255,12 +256,13 @@ def _dense_dag(index, pre, measure, beta) -> np.ndarray:
 
 # -- sparse top-k --------------------------------------------------------------------------
 def _sparsify(dense: np.ndarray, k: int, block: int = 1024):
-    """The k largest per row of a work-order matrix; ties to the lower work position."""
+    """Diagonal + k largest per row of a work-order matrix; ties to the lower position."""
     n = dense.shape[0]
-    k = min(int(k), n)
+    k = min(int(k), n - 1) + 1  # the diagonal first
     rows, cols = [], []
     for start in range(0, n, block):
-        part = dense[start:start + block]
+        part = dense[start:start + block].copy()
+        part[np.arange(len(part)), np.arange(start, start + len(part))] = 2.0
         top = np.argsort(-part, axis=1, kind="stable")[:, :k]
         rows.append(np.repeat(np.arange(start, start + len(part)), k))
         cols.append(top.ravel())
@@ -269,7 +271,7 @@ def _sparsify(dense: np.ndarray, k: int, block: int = 1024):
 
 
 def _top_k_tree(index: HierarchyIndex, pre: np.ndarray, k: int, value):
-    """k largest per row for an LCA-only measure on a tree, without a dense array.
+    """Diagonal + k largest per row for an LCA-only measure on a tree, never dense.
 
     Walking up from class ``a``, the classes whose LCA with ``a`` is ancestor ``u`` form a
     *ring*: the range of ``u`` minus the range of the child on the way. Values fall ring by
@@ -278,10 +280,9 @@ def _top_k_tree(index: HierarchyIndex, pre: np.ndarray, k: int, value):
     """
     lo, hi, parent = subtree_ranges(index, pre)
     n = len(pre)
-    k = min(int(k), n)
     pos = np.arange(n)
     rows, cols, vals = [pos], [pos], [np.ones(n)]
-    need = np.full(n, k - 1)
+    need = np.full(n, min(int(k), n - 1))
     cur, plo, phi = pre.copy(), pos.copy(), pos + 1
     active = np.flatnonzero(need > 0)
     while active.size:
