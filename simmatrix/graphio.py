@@ -150,6 +150,8 @@ def _from_graph(g, child_parent: bool | None, where: str):
     nx = _nx()
     if not g.is_directed():
         raise BuildError(f"{where}: the graph is undirected; a hierarchy needs a DiGraph")
+    if not child_parent and all(isinstance(n, str) for n in g.nodes):
+        return g  # already in shape; nothing downstream modifies it
     names = {n: str(n) for n in g.nodes}
     if len(set(names.values())) != len(names):
         raise BuildError(f"{where}: two nodes have the same name as text")

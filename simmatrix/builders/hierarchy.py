@@ -147,6 +147,8 @@ def hierarchy_matrix(
         dense = _dense(index, pre, measure, beta)
         if top_k is not None:
             values = _to_output_sparse(_sparsify(dense, top_k), work, n)
+        elif np.all(work[1:] > work[:-1]):  # the output order is the work order
+            values = dense
         else:
             back = np.argsort(work)
             values = dense[np.ix_(back, back)]
@@ -186,10 +188,18 @@ def _source(graph: Any, g) -> dict:
 
 def _lca_value(index: HierarchyIndex, measure: str, beta: float):
     """The value as a function of the LCA's height, for lca-height and soft."""
+    return lambda h: _lca_inplace(np.array(h, dtype=np.float64), index, measure, beta)
+
+
+def _lca_inplace(K: np.ndarray, index: HierarchyIndex, measure: str, beta: float):
+    """Turn LCA heights ``K`` (float64) into lca-height or soft values, in place."""
     H = float(index.height[0]) or 1.0
     if measure == "soft":
-        return lambda h: np.exp(-beta * np.asarray(h, dtype=np.float64) / H)
-    return lambda h: 1.0 - np.asarray(h, dtype=np.float64) / H
+        K *= -beta / H
+        return np.exp(K, out=K)
+    K *= -1.0 / H
+    K += 1.0
+    return K
 
 
 # -- dense, in work order (classes sorted by preorder) -------------------------------------
@@ -212,7 +222,7 @@ def _dense_tree(index, pre, measure, beta) -> np.ndarray:
     for v in nodes:  # one slice per internal node, never per pair
         K[lo[v]:hi[v], lo[v]:hi[v]] = key[v]
     if measure in _LCA_ONLY:
-        return _lca_value(index, measure, beta)(K)
+        return _lca_inplace(K, index, measure, beta)
     d = index.depth[pre].astype(np.float64)
     total = d[:, None] + d[None, :]
     if measure == "wup":
@@ -237,7 +247,7 @@ def _dense_dag(index, pre, measure, beta) -> np.ndarray:
         for v in nodes:  # lower nodes come later and win: the minimum height
             idx = np.flatnonzero(member[v])
             K[np.ix_(idx, idx)] = index.height[v]
-        return _lca_value(index, measure, beta)(K)
+        return _lca_inplace(K, index, measure, beta)
     dist = class_distances(index, pre)
     best = np.zeros((n, n), dtype=np.float64)
     for v in nodes:
