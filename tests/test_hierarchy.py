@@ -27,7 +27,7 @@ from hierarchy_reference import (  # noqa: E402
 )
 
 from simmatrix.builders.hierarchy import hierarchy_matrix as hierarchy  # noqa: E402
-from simmatrix.errors import BuildError  # noqa: E402
+from simmatrix.errors import BuildError, MatrixFileError  # noqa: E402
 
 
 # -- the Done-means check: public hierarchies, compared with networkx ----------------------
@@ -165,6 +165,38 @@ def test_edge_line_with_three_names(tmp_path):
         hierarchy(p)
 
 
+def test_more_reader_forms(tmp_path):
+    nested = {"entity": [{"animal": ["cat", "dog"]}, "rock"]}
+    assert hierarchy(nested).classes == ("cat", "dog", "rock")
+    p = tmp_path / "pairs.json"
+    p.write_text(json.dumps([["animal", "cat"], ["animal", "dog"]]))
+    assert hierarchy(p).classes == ("cat", "dog")
+    tabs = tmp_path / "tabs.txt"
+    tabs.write_text("entity\n\tanimal\n\t\tcat\n\t\tdog\n\trock\n")
+    assert hierarchy(tabs).classes == ("cat", "dog", "rock")
+    dag = hierarchy({"cat": ["animal", "pet"], "dog": "animal", "fish": "pet"},
+                    child_parent=True)
+    assert not dag.metadata["hierarchy"]["is_tree"]
+    assert dag.metadata["hierarchy"]["multi_parent_nodes"] == 1
+
+
+def test_reader_errors(tmp_path):
+    und = tmp_path / "u.graphml"
+    nx.write_graphml(nx.Graph([("a", "b")]), und)
+    with pytest.raises(BuildError, match="undirected"):
+        hierarchy(und)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n# nothing\n")
+    with pytest.raises(MatrixFileError, match="has no edges"):
+        hierarchy(empty)
+    tree = tmp_path / "tree.txt"
+    tree.write_text("a\n-- b\n")
+    with pytest.raises(BuildError, match="child_parent has no meaning"):
+        hierarchy(tree, child_parent=True)
+    with pytest.raises(MatrixFileError, match="does not exist"):
+        hierarchy(tmp_path / "nowhere.tsv")
+
+
 # -- checks --------------------------------------------------------------------------------
 def test_cycle_names_a_node_on_it():
     g = nx.DiGraph([("r", "a"), ("a", "b"), ("b", "c"), ("c", "a"), ("r", "d")])
@@ -216,6 +248,21 @@ def test_top_k_without_dense_equals_k_largest_of_dense(measure):
         assert (kept.sum(axis=1) <= k + 1).all() and np.diag(kept).all()
         # the diagonal and exactly the k largest others of each row, ties to the earlier
         # column (the default order is depth-first, so that is the documented tie rule)
+        top = np.argsort(-D, axis=1, kind="stable")[:, :k + 1]
+        expected = np.zeros_like(D)
+        np.put_along_axis(expected, top, np.take_along_axis(D, top, axis=1), axis=1)
+        assert_allclose(V, expected)
+
+
+def test_top_k_with_internal_classes_matches_dense():
+    g = random_tree(800, 9)
+    rng = np.random.default_rng(2)
+    preorder = list(nx.dfs_preorder_nodes(g, 0))
+    pick = set(rng.choice(len(preorder), 300, replace=False).tolist())
+    classes = [str(v) for i, v in enumerate(preorder) if i in pick]  # in depth-first order
+    D = hierarchy(g, classes).to_dense()
+    for k in (2, 25):
+        V = hierarchy(g, classes, top_k=k).to_dense()
         top = np.argsort(-D, axis=1, kind="stable")[:, :k + 1]
         expected = np.zeros_like(D)
         np.put_along_axis(expected, top, np.take_along_axis(D, top, axis=1), axis=1)
