@@ -109,8 +109,8 @@ def combine(
     >>> B = SimilarityMatrix(np.array([[1, 0.6], [0.6, 1]]), ["b", "a"])
     >>> combine([A, B], "mean").values.tolist()
     [[1.0, 0.4], [0.4, 1.0]]
-    >>> combine([A, B], "mean", weights=[3, 1])["a", "b"]
-    0.30000000000000004
+    >>> round(combine([A, B], "mean", weights=[3, 1])["a", "b"], 6)
+    0.3
     """
     matrices = list(matrices)
     if not matrices:
@@ -119,9 +119,9 @@ def combine(
         raise BuildError(f"how must be one of {quote_list(HOWS)}, got {how!r}")
     if not all(isinstance(S, SimilarityMatrix) for S in matrices):
         raise BuildError("combine takes SimilarityMatrix objects (load files with simmatrix.io)")
-    names = _labels(len(matrices), labels)
     if labels is not None and len(labels) != len(matrices):
         raise BuildError(f"{len(labels)} labels for {len(matrices)} matrices")
+    names = _labels(len(matrices), labels)
     _check_inputs(matrices, names)
     w = _weights(weights, len(matrices), how)
     classes, dropped = _common_classes(matrices, names, intersect)

@@ -169,8 +169,8 @@ def from_confusion(
     Examples
     --------
     >>> S = from_confusion([[8, 2], [1, 9]], ["cat", "dog"])
-    >>> S.values.tolist()
-    [[1.0, 0.25], [0.1111111111111111, 1.0]]
+    >>> S.values.round(4).tolist()
+    [[1.0, 0.25], [0.1111, 1.0]]
     """
     if scale not in SCALES:
         raise BuildError(f"scale must be one of {quote_list(SCALES)}, got {scale!r}")
