@@ -52,10 +52,10 @@ def _codes(labels: Any, classes: tuple[str, ...], what: str) -> np.ndarray:
     if arr.ndim != 1:
         raise BuildError(f"{what} must be 1-D, got shape {arr.shape}")
     index = {c: i for i, c in enumerate(classes)}
-    as_str = arr.astype(str)
-    uniq, inverse = np.unique(as_str, return_inverse=True)
+    raw, inverse = np.unique(arr, return_inverse=True)  # match each distinct label once
+    uniq = [str(u) for u in raw.tolist()]
     if all(u in index for u in uniq):
-        return np.array([index[u] for u in uniq], dtype=np.intp)[inverse]
+        return np.array([index[u] for u in uniq], dtype=np.intp)[inverse.ravel()]
     ints = _as_int(arr)
     if ints is not None:
         bad = sorted(set(ints[(ints < 0) | (ints >= len(classes))].tolist()))
