@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 
-from simmatrix import SimilarityMatrix
-from simmatrix.cli import main
+from simmatrix import SimilarityMatrix, io
 from simmatrix.combine import combine
 from simmatrix.errors import BuildError, InvalidMatrixError
 from simmatrix.validate import validate
-
-
-def run(argv):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in argv])
-    return exc.value.code
 
 
 def random_S(rng, n):
@@ -142,35 +136,45 @@ def test_mean_between_min_and_max(ms, w):
 
 
 # -- CLI ------------------------------------------------------------------------------------
-def test_cli_combine(tmp_path, pair):
-    from simmatrix import io
-
+def test_cli_combine(tmp_path, cli, pair):
     A, B, SA, SB = pair
     io.save(SA, tmp_path / "a.npy")
     io.save(SB, tmp_path / "b.csv")
     out = tmp_path / "S.parquet"
-    code = run(["combine", tmp_path / "a.npy", tmp_path / "b.csv", "--how", "mean",
-                "--weights", "0.7,0.3", "-o", out])
-    assert code == 0
+    res = cli("combine", tmp_path / "a.npy", tmp_path / "b.csv", "--how", "mean",
+              "--weights", "0.7,0.3", "-o", out)
+    assert res.code == 0, res
     S = io.load(out)
     assert_allclose(S.values, 0.7 * A + 0.3 * B, rtol=0, atol=1e-12)
     assert [s["path"] for s in S.metadata["sources"]] == ["a.npy", "b.csv"]
+    assert [i["label"] for i in S.metadata["inputs"]] == ["a.npy", "b.csv"]
 
 
-def test_cli_mismatch_one_line_no_file(tmp_path, capsys, pair):
-    from simmatrix import io
-
+def test_cli_mismatch_one_line_no_file(tmp_path, cli, pair):
     _, _, SA, SB = pair
     io.save(SA, tmp_path / "a.npy")
     io.save(SB.select(["ant", "bee", "cow"]), tmp_path / "b.npy")
     out = tmp_path / "S.npy"
-    code = run(["combine", tmp_path / "a.npy", tmp_path / "b.npy", "-o", out])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and "\n" not in err
-    assert err.startswith("simmatrix: error: the inputs have different classes; 1 classes")
-    assert "'dog'" in err and "--intersect" in err
-    assert not out.exists()
-    code = run(["combine", tmp_path / "a.npy", tmp_path / "b.npy", "--intersect", "-o", out])
-    assert code == 0
+    res = cli("combine", tmp_path / "a.npy", tmp_path / "b.npy", "-o", out)
+    assert_one_line_error(res, 2)
+    assert "the inputs have different classes; 1 classes are not in every input" in res.err
+    assert "input 2 ('b.npy') lacks 'dog'" in res.err and "--intersect" in res.err
+    assert not list(tmp_path.glob("S.*"))
+    res = cli("combine", tmp_path / "a.npy", tmp_path / "b.npy", "--intersect", "-o", out)
+    assert res.code == 0, res
     assert io.load(out).classes == ("ant", "bee", "cow")
-    assert "dropped 1 classes" in capsys.readouterr().err
+    assert "dropped 1 classes" in res.err
+
+
+def test_cli_bad_weights_and_single_input(tmp_path, cli, pair):
+    _, _, SA, SB = pair
+    io.save(SA, tmp_path / "a.npy")
+    io.save(SB, tmp_path / "b.npy")
+    res = cli("combine", tmp_path / "a.npy", tmp_path / "b.npy", "--how", "max",
+              "--weights", "1,2", "-o", tmp_path / "S.npy")
+    assert_one_line_error(res, 2)
+    assert "weights apply to 'mean' and 'product' only" in res.err
+    res = cli("combine", tmp_path / "a.npy", "-o", tmp_path / "S.npy")
+    assert_one_line_error(res, 2)
+    assert "at least two matrices" in res.err
+    assert not list(tmp_path.glob("S.*"))

@@ -6,9 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import confusion_matrix
 
+from simmatrix import io
 from simmatrix.builders.confusion import (
     ConfusionScalingWarning,
     build_confusion,
@@ -16,17 +18,10 @@ from simmatrix.builders.confusion import (
     from_confusion,
     read_counts,
 )
-from simmatrix.cli import main
 from simmatrix.errors import BuildError
 from simmatrix.validate import validate
 
 NAMES = ("cat", "dog", "fox", "owl", "yak")
-
-
-def run(argv):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in argv])
-    return exc.value.code
 
 
 def ref_scale(counts, alpha=0.0):
@@ -178,55 +173,61 @@ def test_build_from_files_agree(tmp_path, pairs):
 
 
 # -- CLI ------------------------------------------------------------------------------------
-def test_cli_pairs(tmp_path, pairs):
+def test_cli_pairs(tmp_path, cli, pairs):
     y, pred = pairs
     (tmp_path / "pairs.csv").write_text("".join(f"{a},{b}\n" for a, b in zip(y, pred, strict=True)))
     (tmp_path / "classes.txt").write_text("\n".join(NAMES) + "\n")
     out = tmp_path / "S.npy"
-    code = run(["build", "confusion", "--pairs", tmp_path / "pairs.csv", "--classes",
-                tmp_path / "classes.txt", "--smoothing", "1", "--symmetrize", "max", "-o", out])
-    assert code == 0
-    from simmatrix import io
-
+    res = cli("build", "confusion", "--pairs", tmp_path / "pairs.csv", "--classes",
+              tmp_path / "classes.txt", "--smoothing", "1", "--symmetrize", "max", "-o", out)
+    assert res.code == 0, res
     S = io.load(out)
     R = ref_scale(confusion_matrix(y, pred), 1.0)
     assert S.classes == NAMES
     assert_allclose(S.values, np.maximum(R, R.T), rtol=0, atol=1e-15)
 
 
-def test_cli_never_seen_class_one_line_no_file(tmp_path, capsys):
+def test_cli_labels_and_predictions(tmp_path, cli, pairs):
+    y, pred = pairs
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "p.npy", pred)
+    out = tmp_path / "S.csv"
+    res = cli("build", "confusion", "--labels", tmp_path / "y.npy", "--predictions",
+              tmp_path / "p.npy", "--scale", "row-max", "-o", out)
+    assert res.code == 0, res
+    assert io.load(out).equals(from_confusion(confusion_matrix(y, pred), scale="row-max"),
+                               atol=1e-15)
+
+
+def test_cli_never_seen_class_one_line_no_file(tmp_path, cli):
     np.save(tmp_path / "cm.npy", np.array([[3, 1, 0], [0, 0, 0], [1, 0, 2]]))
     (tmp_path / "classes.txt").write_text("ant\nbee\ncow\n")
     out = tmp_path / "S.npy"
-    code = run(["build", "confusion", "--matrix", tmp_path / "cm.npy", "--classes",
-                tmp_path / "classes.txt", "-o", out])
-    err = capsys.readouterr().err.strip()
-    assert code == 2
-    assert err.count("\n") == 0
-    assert err.startswith("simmatrix: error: 1 classes never occur as a true label")
-    assert "'bee'" in err
-    assert not out.exists() and not list(tmp_path.glob("S.*"))
-    assert run(["build", "confusion", "--matrix", tmp_path / "cm.npy", "--classes",
-                tmp_path / "classes.txt", "--missing", "identity", "-o", out]) == 0
-    assert out.exists()
+    args = ["build", "confusion", "--matrix", tmp_path / "cm.npy", "--classes",
+            tmp_path / "classes.txt", "-o", out]
+    res = cli(*args)
+    assert_one_line_error(res, 2)
+    assert "1 classes never occur as a true label" in res.err and "'bee'" in res.err
+    assert not list(tmp_path.glob("S.*"))
+    assert cli(*args, "--missing", "identity").code == 0
+    assert io.load(out).row("bee").tolist() == [0.0, 1.0, 0.0]
 
 
-def test_cli_clipping_warning_is_one_line(tmp_path, capsys):
+def test_cli_clipping_warning_is_one_line(tmp_path, cli):
     np.save(tmp_path / "cm.npy", np.array([[1, 3], [0, 4]]))
-    assert run(["build", "confusion", "--matrix", tmp_path / "cm.npy", "-o",
-                tmp_path / "S.npy"]) == 0
-    err = capsys.readouterr().err
-    assert "simmatrix: warning: 1 classes are predicted as another class" in err
-    assert "Traceback" not in err
+    res = cli("build", "confusion", "--matrix", tmp_path / "cm.npy", "-o", tmp_path / "S.npy")
+    assert res.code == 0, res
+    assert "simmatrix: warning: 1 classes are predicted as another class" in res.err
+    assert "Traceback" not in res.err
 
 
-def test_cli_needs_exactly_one_input(tmp_path, capsys):
+def test_cli_needs_exactly_one_input(tmp_path, cli):
     np.save(tmp_path / "cm.npy", np.eye(2))
     (tmp_path / "p.csv").write_text("0,1\n")
-    code = run(["build", "confusion", "--matrix", tmp_path / "cm.npy", "--pairs",
-                tmp_path / "p.csv", "-o", tmp_path / "S.npy"])
-    assert code == 2
-    assert "exactly one input" in capsys.readouterr().err
+    res = cli("build", "confusion", "--matrix", tmp_path / "cm.npy", "--pairs",
+              tmp_path / "p.csv", "-o", tmp_path / "S.npy")
+    assert_one_line_error(res, 2)
+    assert "exactly one input" in res.err
     assert not (tmp_path / "S.npy").exists()
 
 

@@ -6,22 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error
 from numpy.testing import assert_allclose
 
+from simmatrix import io
 from simmatrix.builders.table import build_table, from_table, read_labelled_csv
-from simmatrix.cli import main
 from simmatrix.errors import BuildError
 from simmatrix.validate import validate
 
 SEED = Path(__file__).parent / "data" / "seed_scores.csv"
 # The same numbers as tests/data/seed_scores.csv, typed in independently.
 SEED_SCORES = np.array([[2, 1, 0, -1], [1, 2, 0.5, -1], [0, 0.5, 2, 0], [-1, -1, 0, 2]], float)
-
-
-def run(argv):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in argv])
-    return exc.value.code
 
 
 def test_seed_table_global():
@@ -97,13 +92,13 @@ def test_rescale_is_required_and_checked():
 
 
 # -- CLI ------------------------------------------------------------------------------------
-def test_cli_seed(tmp_path, capsys):
+def test_cli_seed(tmp_path, cli):
     out = tmp_path / "S.csv"
-    assert run(["build", "table", "--table", SEED, "--rescale", "global", "-o", out]) == 0
-    from simmatrix import io
-
+    res = cli("build", "table", "--table", SEED, "--rescale", "global", "-o", out)
+    assert res.code == 0, res
     S = io.load(out)
-    assert S["c1", "c2"] == pytest.approx(2 / 3)
+    assert S.classes == ("c1", "c2", "c3", "c4")
+    assert S["c1", "c2"] == pytest.approx(2 / 3) and S["c1", "c4"] == 0.0
 
 
 @pytest.mark.parametrize(
@@ -112,20 +107,20 @@ def test_cli_seed(tmp_path, capsys):
         (",a,b\na,1,0\nc,0,1\n", "in the first column but not the header row: 'c'"),
         (",a,a\na,1,0\nb,0,1\n", "duplicated in the header row: 'a'"),
         (",c1,c2\nc1,2,x\nc2,y,2\n", "2 cells are not a number: row 'c1', column 'c2': 'x'"),
+        (",c1,c2,c3\nc1,2,1,0\nc2,1,2,0\nc3,abc,0,2\n",
+         "row 'c3', column 'c1': 'abc' is not a number"),
     ],
 )
-def test_cli_errors_one_line_no_file(tmp_path, capsys, text, expected):
+def test_cli_errors_one_line_no_file(tmp_path, cli, text, expected):
     (tmp_path / "t.csv").write_text(text)
-    out = tmp_path / "S.npy"
-    code = run(["build", "table", "--table", tmp_path / "t.csv", "--rescale", "row", "-o", out])
-    err = capsys.readouterr().err.strip()
-    assert code == 2
-    assert err.startswith("simmatrix: error: ") and "\n" not in err
-    assert expected in err
+    res = cli("build", "table", "--table", tmp_path / "t.csv", "--rescale", "row",
+              "-o", tmp_path / "S.npy")
+    assert_one_line_error(res, 2)
+    assert expected in res.err
     assert not list(tmp_path.glob("S.*"))
 
 
-def test_cli_rescale_required(tmp_path, capsys):
-    code = run(["build", "table", "--table", SEED, "-o", tmp_path / "S.npy"])
-    assert code == 2
-    assert "--rescale" in capsys.readouterr().err
+def test_cli_rescale_required(tmp_path, cli):
+    res = cli("build", "table", "--table", SEED, "-o", tmp_path / "S.npy")
+    assert_one_line_error(res, 2)
+    assert "--rescale" in res.err
