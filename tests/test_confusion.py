@@ -7,6 +7,9 @@ import warnings
 import numpy as np
 import pytest
 from conftest import assert_one_line_error
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import confusion_matrix
 
@@ -28,7 +31,10 @@ def ref_scale(counts, alpha=0.0):
     """S_ij = min(1, P_ij / P_ii), P the smoothed row-normalised counts (float64)."""
     N = np.asarray(counts, dtype=np.float64) + alpha
     P = N / N.sum(axis=1, keepdims=True)
-    S = np.minimum(1.0, P / np.diag(P)[:, None])
+    d = np.diag(P)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        S = np.minimum(1.0, P / d)
+    S = np.where(d > 0, S, (P > 0).astype(float))  # never recognised: 1 where confused
     np.fill_diagonal(S, 1.0)
     return S
 
@@ -236,3 +242,17 @@ def test_builder_is_quiet_without_clipping(pairs):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         from_confusion(confusion_matrix(y, pred), NAMES)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda n: arrays(np.int64, (n, n), elements=st.integers(0, 50))),
+       st.floats(0, 3), st.sampled_from(["diagonal", "row-max"]),
+       st.sampled_from([None, "mean", "max"]))
+def test_any_counts_give_a_valid_matrix(cm, alpha, scale, sym):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConfusionScalingWarning)
+        S = from_confusion(cm, smoothing=alpha, scale=scale, symmetrize=sym, missing="identity")
+    assert validate(S).ok
+    seen = cm.sum(axis=1) > 0
+    if scale == "diagonal" and sym is None and seen.all():
+        assert_allclose(S.values, ref_scale(cm, alpha), rtol=1e-12, atol=1e-15)

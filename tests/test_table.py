@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import assert_one_line_error
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 
 from simmatrix import io
@@ -124,3 +127,20 @@ def test_cli_rescale_required(tmp_path, cli):
     res = cli("build", "table", "--table", SEED, "-o", tmp_path / "S.npy")
     assert_one_line_error(res, 2)
     assert "--rescale" in res.err
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda n: arrays(
+    np.float64, (n, n), elements=st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False))),
+    st.sampled_from(["global", "row"]))
+def test_any_scores_give_a_valid_matrix(x, how):
+    lo = x.min(axis=None if how == "global" else 1)
+    hi = x.max(axis=None if how == "global" else 1)
+    assume(np.all(hi - lo > 1e-9 * np.maximum(1.0, np.abs(hi))))
+    S = from_table(x, rescale=how)
+    assert validate(S).ok
+    # order within a row is kept (ties may merge, never swap)
+    for i in range(len(x)):
+        off = np.arange(len(x)) != i
+        a, b = x[i, off], S.values[i, off]
+        assert np.all(np.diff(b[np.argsort(a, kind="stable")]) >= -1e-12)
