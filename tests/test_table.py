@@ -144,3 +144,10 @@ def test_any_scores_give_a_valid_matrix(x, how):
         off = np.arange(len(x)) != i
         a, b = x[i, off], S.values[i, off]
         assert np.all(np.diff(b[np.argsort(a, kind="stable")]) >= -1e-12)
+
+
+def test_tsv_table(tmp_path):
+    text = SEED.read_text().replace(",", "\t")
+    (tmp_path / "t.tsv").write_text(text)
+    assert build_table(tmp_path / "t.tsv", rescale="global").equals(
+        build_table(SEED, rescale="global"))
