@@ -52,7 +52,10 @@ def _codes(labels: Any, classes: tuple[str, ...], what: str) -> np.ndarray:
     if arr.ndim != 1:
         raise BuildError(f"{what} must be 1-D, got shape {arr.shape}")
     index = {c: i for i, c in enumerate(classes)}
-    raw, inverse = np.unique(arr, return_inverse=True)  # match each distinct label once
+    try:
+        raw, inverse = np.unique(arr, return_inverse=True)  # match each distinct label once
+    except TypeError:  # an object array of mixed types
+        raw, inverse = np.unique(arr.astype(str), return_inverse=True)
     uniq = [str(u) for u in raw.tolist()]
     if all(u in index for u in uniq):
         return np.array([index[u] for u in uniq], dtype=np.intp)[inverse.ravel()]
