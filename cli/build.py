@@ -72,3 +72,8 @@ def order(
     S = order_matrix(classes, values=vals, names=names, reduction=reduction, kernel=kernel,
                      sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
+
+from . import build_confusion, build_table  # noqa: E402  (registered below, one line each)
+
+app.command("confusion")(build_confusion.confusion)
+app.command("table")(build_table.table)
