@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 
+from conftest import assert_one_line_error
 from simmatrix import SimilarityMatrix, io
 from simmatrix.combine import combine
 from simmatrix.errors import BuildError, InvalidMatrixError

@@ -6,13 +6,13 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import confusion_matrix
 
+from conftest import assert_one_line_error
 from simmatrix import io
 from simmatrix.builders.confusion import (
     ConfusionScalingWarning,

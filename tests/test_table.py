@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 
+from conftest import assert_one_line_error
 from simmatrix import io
 from simmatrix.builders.table import build_table, from_table, read_labelled_csv
 from simmatrix.errors import BuildError
