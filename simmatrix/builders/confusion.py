@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import csv_rows, read_text
 from ..errors import BuildError, MatrixFileError, quote_list
 from ..matrix import SimilarityMatrix, check_classes, default_classes, fingerprint_file
 
@@ -307,18 +308,9 @@ def read_counts(path: str | os.PathLike, classes: Any = None):
 
 def read_pairs(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read a two-column CSV/TSV of ``true,predicted`` (a header row is skipped if present)."""
-    import csv
 
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise MatrixFileError(f"pairs file {str(p)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MatrixFileError(f"cannot read pairs file {str(p)!r}: {exc}") from None
-    delim = "\t" if p.suffix.lower() == ".tsv" else ","
-    rows = [[c.strip() for c in r] for r in csv.reader(text.splitlines(), delimiter=delim)]
-    rows = [r for r in rows if any(r)]
+    rows = csv_rows(read_text(p, "pairs file"), p)
     bad = [i + 1 for i, r in enumerate(rows) if len(r) != 2]
     if bad:
         raise MatrixFileError(

@@ -18,8 +18,6 @@ shared with the confusion-matrix builder (a labelled count matrix has the same l
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import csv_rows, read_text
 from ..errors import BuildError, MatrixFileError, quote_list
 from ..matrix import SimilarityMatrix, fingerprint_file
 
@@ -64,15 +63,7 @@ def read_labelled_csv(path: str | os.PathLike, what: str = "table") -> LabelledT
         (all named at once), or cells that are not numbers (named by position).
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise MatrixFileError(f"{what} {str(p)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MatrixFileError(f"cannot read {what} {str(p)!r}: {exc}") from None
-    delim = "\t" if p.suffix.lower() == ".tsv" else ","
-    rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), delimiter=delim)]
-    rows = [r for r in rows if any(r)]
+    rows = csv_rows(read_text(p, what), p)
     if len(rows) < 2:
         raise MatrixFileError(
             f"{what} {str(p)!r} needs a header row of class names and at least one row; "
