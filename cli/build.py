@@ -73,6 +73,11 @@ def order(
                      sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
 
+from . import build_confusion, build_table  # noqa: E402  (registered below, one line each)
+
+app.command("confusion")(build_confusion.confusion)
+app.command("table")(build_table.table)
+
 from . import build_hierarchy  # noqa: E402
 
 app.command("hierarchy")(build_hierarchy.hierarchy)

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._files import read_text
 from .errors import BuildError, MatrixFileError, require
 
 FORMATS = ("edges", "json", "graphml", "indent")
@@ -140,10 +141,7 @@ def _from_file(path: Path, format: str | None, child_parent: bool | None):
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MatrixFileError(f"cannot read hierarchy file {str(path)!r}: {exc}") from None
+    return read_text(path, "hierarchy file")
 
 
 def _from_graph(g, child_parent: bool | None, where: str):

@@ -387,8 +387,13 @@ def _read_csv(path: Path):
             f"'{path}': the first column's labels must equal the header's class names in "
             "the same order"
         )
-    try:
-        values = np.array([[float(x) for x in r[1:]] for r in body], dtype=np.float64)
-    except ValueError as exc:
-        raise MatrixFileError(f"'{path}': {exc}") from None
+    values = np.empty((len(body), len(header)), dtype=np.float64)
+    for i, r in enumerate(body):
+        for j, cell in enumerate(r[1:]):
+            try:
+                values[i, j] = float(cell)
+            except ValueError:
+                raise MatrixFileError(
+                    f"'{path}' row {labels[i]!r}, column {header[j]!r}: {cell!r} is not a number"
+                ) from None
     return values.reshape(len(body), len(header)), tuple(labels), {}

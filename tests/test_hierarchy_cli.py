@@ -9,27 +9,30 @@ from numpy.testing import assert_allclose
 pytest.importorskip("networkx")
 
 from hierarchy_reference import CIFAR, TREE, nx_cifar, nx_graph, tree_reference  # noqa: E402
-from simmatrix.cli import main  # noqa: E402
 
+from conftest import assert_one_line_error  # noqa: E402
 from simmatrix import io  # noqa: E402
 
 
-def run(args, capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(["build", "hierarchy", *map(str, args)])
-    out = capsys.readouterr()
-    return exit_.value.code, out.out, out.err
+@pytest.fixture
+def run(cli):
+    """``run([...])`` -> (exit code, stdout, stderr) of ``simmatrix build hierarchy ...``."""
+
+    def call(args):
+        res = cli("build", "hierarchy", *args)
+        return res.code, res.out, res.err
+
+    return call
 
 
-def test_lca_height_from_the_wordnet_tree_file_equals_networkx(tmp_path, capsys):
+def test_lca_height_from_the_wordnet_tree_file_equals_networkx(tmp_path, run):
     g = nx_graph(TREE)
     leaves = sorted(n for n in g if g.out_degree(n) == 0)
     rng = np.random.default_rng(11)
     classes = [leaves[i] for i in rng.choice(len(leaves), 80, replace=False)]
     (tmp_path / "classes.txt").write_text("\n".join(classes) + "\n")
     out = tmp_path / "S.npy"
-    code, _, err = run(["--graph", TREE, "--classes", tmp_path / "classes.txt", "-o", out],
-                       capsys)
+    code, _, err = run(["--graph", TREE, "--classes", tmp_path / "classes.txt", "-o", out])
     assert code == 0, err
     S = io.load(out)
     assert S.classes == tuple(classes)
@@ -39,9 +42,9 @@ def test_lca_height_from_the_wordnet_tree_file_equals_networkx(tmp_path, capsys)
 
 
 @pytest.mark.parametrize("measure", ["wup", "path", "soft"])
-def test_other_measures_on_cifar100(tmp_path, capsys, measure):
+def test_other_measures_on_cifar100(tmp_path, run, measure):
     out = tmp_path / "S.parquet"
-    code, _, err = run(["-g", CIFAR, "--measure", measure, "--beta", "3", "-o", out], capsys)
+    code, _, err = run(["-g", CIFAR, "--measure", measure, "--beta", "3", "-o", out])
     assert code == 0, err
     g, fine = nx_cifar()
     S = io.load(out)
@@ -49,10 +52,10 @@ def test_other_measures_on_cifar100(tmp_path, capsys, measure):
     assert_allclose(S.to_dense(), tree_reference(g, fine, measure, beta=3.0), atol=1e-12)
 
 
-def test_top_k_lower_bound_and_dtype(tmp_path, capsys):
+def test_top_k_lower_bound_and_dtype(tmp_path, run):
     out = tmp_path / "S.parquet"
     code, _, err = run(["-g", TREE, "--top-k", "4", "--lower-bound", "0.2", "--dtype",
-                        "float32", "-o", out], capsys)
+                        "float32", "-o", out])
     assert code == 0, err
     S = io.load(out)
     assert len(S) == 1000 and S.dtype == np.float32
@@ -62,14 +65,14 @@ def test_top_k_lower_bound_and_dtype(tmp_path, capsys):
     assert S.metadata["params"]["top_k"] == 4
 
 
-def test_indented_tree_and_child_parent_switch(tmp_path, capsys):
+def test_indented_tree_and_child_parent_switch(tmp_path, run):
     tree = tmp_path / "tree.txt"
     tree.write_text("entity\n-- animal\n---- cat\n---- dog\n-- plant\n---- rose\n")
     edges = tmp_path / "edges.tsv"
     edges.write_text("animal\tentity\nplant\tentity\ncat\tanimal\ndog\tanimal\nrose\tplant\n")
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    assert run(["-g", tree, "-o", a], capsys)[0] == 0
-    assert run(["-g", edges, "--child-parent", "-o", b], capsys)[0] == 0
+    assert run(["-g", tree, "-o", a])[0] == 0
+    assert run(["-g", edges, "--child-parent", "-o", b])[0] == 0
     A, B = io.load(a), io.load(b)
     assert A.classes == B.classes == ("cat", "dog", "rose")
     assert_allclose(A.to_dense(), B.to_dense())
@@ -103,24 +106,21 @@ def bad_indent(tmp_path):
     (lambda tmp: ["-g", CIFAR, "--measure", "soft", "--beta", "-1"],
      "beta must be a positive number, got -1.0"),
 ])
-def test_bad_input_is_one_line_and_no_file(tmp_path, capsys, make_args, message):
+def test_bad_input_is_one_line_and_no_file(tmp_path, cli, make_args, message):
     out = tmp_path / "S.npy"
-    code, stdout, err = run([*make_args(tmp_path), "-o", out], capsys)
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("simmatrix: error: ")
-    assert message in lines[0]
-    assert "Traceback" not in err + stdout
+    res = cli("build", "hierarchy", *make_args(tmp_path), "-o", out)
+    assert_one_line_error(res, 2)
+    assert message in res.err
     assert not out.exists() and not (tmp_path / "S.npy.json").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("S.")]  # no temp files
 
 
-def test_existing_output_needs_force(tmp_path, capsys):
+def test_existing_output_needs_force(tmp_path, run):
     out = tmp_path / "S.csv"
-    assert run(["-g", CIFAR, "-o", out], capsys)[0] == 0
+    assert run(["-g", CIFAR, "-o", out])[0] == 0
     before = out.read_bytes()
-    code, _, err = run(["-g", CIFAR, "--measure", "path", "-o", out], capsys)
+    code, _, err = run(["-g", CIFAR, "--measure", "path", "-o", out])
     assert code == 2 and "exists" in err
     assert out.read_bytes() == before
-    assert run(["-g", CIFAR, "--measure", "path", "--force", "-o", out], capsys)[0] == 0
+    assert run(["-g", CIFAR, "--measure", "path", "--force", "-o", out])[0] == 0
     assert out.read_bytes() != before
