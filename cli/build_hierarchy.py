@@ -79,7 +79,7 @@ def hierarchy(
     top_k: Annotated[
         int | None,
         typer.Option("--top-k", "-k", min=0, help="Keep the diagonal and the K largest "
-                     "entries per row, sparse (save as .parquet for many classes)."),
+                     "other entries per row, sparse (save as .parquet for many classes)."),
     ] = None,
     lower_bound: LowerBoundOption = 0.0,
     dtype: DtypeOption = "float64",

@@ -69,6 +69,14 @@ def read_hierarchy(
         Node names are str; successors keep the order of the input.
     info : dict
         ``format``, and ``classes`` when the source names its classes (CIFAR-100 form).
+
+    Examples
+    --------
+    >>> g, info = read_hierarchy({"animal": ["cat", "dog"], "plant": {"rose": None}})
+    >>> list(g.edges())
+    [('animal', 'cat'), ('animal', 'dog'), ('plant', 'rose')]
+    >>> info
+    {'format': 'json'}
     """
     nx = _nx()
     if format is not None and format not in FORMATS:

@@ -307,5 +307,23 @@ def test_docstring_examples():
     import doctest
 
     import simmatrix.builders.hierarchy as mod
+    import simmatrix.graphio as graphio
 
     assert doctest.testmod(mod).failed == 0
+    assert doctest.testmod(graphio).failed == 0
+
+
+def test_without_networkx_the_error_names_the_extra(tmp_path):
+    import subprocess
+    import sys
+
+    out = str(tmp_path / "S.npy")
+    code = ("import sys; sys.modules['networkx'] = None\n"  # as if not installed
+            "from simmatrix.cli import main\n"
+            f"main(['build', 'hierarchy', '-g', {str(CIFAR)!r}, '-o', {out!r}])")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [
+        'simmatrix: error: networkx is needed for this; install it with: '
+        'pip install "simmatrix[graphs]"']
+    assert not (tmp_path / "S.npy").exists()

@@ -161,7 +161,7 @@ def hierarchy_matrix(
         params["child_parent"] = bool(child_parent)
     extra = index.summary()
     extra.update(class_order=order_note,
-                 internal_classes=int(sum(index.height[nodes] > 0)))
+                 internal_classes=int(np.count_nonzero(index.height[nodes] > 0)))
     return SimilarityMatrix(values, names, {
         "builder": "hierarchy", "params": params, "sources": [_source(graph, g)],
         "hierarchy": extra,
