@@ -132,26 +132,7 @@ def hierarchy_matrix(
     if not names:
         raise BuildError("no classes: the class list is empty")
     nodes = class_nodes(index, names)
-    work = np.argsort(nodes, kind="stable")  # work position -> output position
-    pre = nodes[work]  # preorder numbers of the classes, ascending
-    n = len(names)
-    if top_k is not None and index.is_tree and measure in _LCA_ONLY:
-        values = _top_k_tree(index, pre, top_k, _lca_value(index, measure, beta))
-        values = _to_output_sparse(values, work, n)
-    else:
-        if n > DENSE_LIMIT:
-            raise BuildError(
-                f"{n} classes is too many for a dense matrix (limit {DENSE_LIMIT}); use "
-                "top_k with measure 'lca-height' or 'soft' on a tree"
-            )
-        dense = _dense(index, pre, measure, beta)
-        if top_k is not None:
-            values = _to_output_sparse(_sparsify(dense, top_k), work, n)
-        elif np.all(work[1:] > work[:-1]):  # the output order is the work order
-            values = dense
-        else:
-            back = np.argsort(work)
-            values = dense[np.ix_(back, back)]
+    values = _values(index, nodes, measure, beta, top_k)
     params = {"measure": measure, "dag_policy": dag_policy, "format": info["format"]}
     if measure == "soft":
         params["beta"] = float(beta)
@@ -166,6 +147,32 @@ def hierarchy_matrix(
         "builder": "hierarchy", "params": params, "sources": [_source(graph, g)],
         "hierarchy": extra,
     })
+
+
+def _values(index: HierarchyIndex, nodes: np.ndarray, measure: str, beta: float, top_k):
+    """S for the classes at node numbers ``nodes``, in their order: dense or sparse CSR.
+
+    The work happens in the *work order* (classes sorted by preorder number), where every
+    subtree of a tree is a contiguous range; the result is permuted back at the end.
+    """
+    work = np.argsort(nodes, kind="stable")  # work position -> output position
+    pre = nodes[work]  # preorder numbers of the classes, ascending
+    n = len(nodes)
+    if top_k is not None and index.is_tree and measure in _LCA_ONLY:
+        parts = _top_k_tree(index, pre, top_k, _lca_value(index, measure, beta))
+        return _to_output_sparse(parts, work, n)
+    if n > DENSE_LIMIT:
+        raise BuildError(
+            f"{n} classes is too many for a dense matrix (limit {DENSE_LIMIT}); use "
+            "top_k with measure 'lca-height' or 'soft' on a tree"
+        )
+    dense = _dense(index, pre, measure, beta)
+    if top_k is not None:
+        return _to_output_sparse(_sparsify(dense, top_k), work, n)
+    if np.all(work[1:] > work[:-1]):  # the output order is the work order
+        return dense
+    back = np.argsort(work)
+    return dense[np.ix_(back, back)]
 
 
 def _check_params(measure, beta, dag_policy, top_k) -> None:
