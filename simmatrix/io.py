@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .catalogue import resolve
 from .errors import InvalidMatrixError, MatrixFileError
 from .matrix import SimilarityMatrix, default_classes
 from .validate import check
@@ -211,10 +212,12 @@ def _write_csv(S: SimilarityMatrix, tmp: Path, values: np.ndarray) -> None:
 def read(path: str | os.PathLike) -> tuple[Any, tuple[str, ...] | None, dict[str, Any]]:
     """Read ``(values, classes, metadata)`` without checking the values.
 
+    ``path`` may also name a catalogue entry (``"ages-1-90-r0.8"``).
+
     This is what ``simmatrix validate`` uses, so that a broken matrix can be reported
     rather than refused. File problems raise :class:`MatrixFileError`.
     """
-    path = Path(path)
+    path = resolve(path)
     fmt = _format(path)
     if not path.exists():
         raise MatrixFileError(f"'{path}' does not exist")
@@ -230,7 +233,7 @@ def read(path: str | os.PathLike) -> tuple[Any, tuple[str, ...] | None, dict[str
 
 
 def load(path: str | os.PathLike, *, validate: bool = True) -> SimilarityMatrix:
-    """Load a matrix file (format by extension) as a :class:`SimilarityMatrix`.
+    """Load a matrix file (format by extension) or catalogue entry as a SimilarityMatrix.
 
     With ``validate=True`` (the default) a matrix that breaks the contract raises
     :class:`~simmatrix.errors.InvalidMatrixError`.

@@ -93,8 +93,12 @@ def top_k(S: SimilarityMatrix, k: int, sparse: bool = False) -> SimilarityMatrix
     np.fill_diagonal(masked, -np.inf)
     keep = np.zeros_like(vals, dtype=bool)
     if k > 0:
-        idx = np.argpartition(-masked, k - 1, axis=1, kind="introselect")[:, :k]
-        np.put_along_axis(keep, idx, True, axis=1)
+        # everything above the k-th largest value, then ties at it in column order
+        kth = -np.partition(-masked, k - 1, axis=1)[:, k - 1:k]
+        keep = masked > kth
+        ties = masked == kth
+        need = k - keep.sum(axis=1, keepdims=True)
+        keep |= ties & (np.cumsum(ties, axis=1) <= need)
     np.fill_diagonal(keep, True)
     out = np.where(keep, vals, 0.0).astype(S.dtype)
     if sparse:

@@ -57,3 +57,11 @@ def test_transforms_keep_dtype():
     S = map_range(raw(), "clip").astype("float32")
     assert lower_bound(S, 0.1).dtype == np.float32
     assert power(S, 0.5).dtype == np.float32
+
+
+def test_top_k_ties_in_column_order():
+    S = SimilarityMatrix([[1.0, 0.5, 0.5, 0.5], [0.5, 1, 0.2, 0.2], [0.1, 0.1, 1, 0.1],
+                          [0.3, 0.3, 0.3, 1]])
+    T = top_k(S, 2)
+    np.testing.assert_array_equal(T.values != 0, [[1, 1, 1, 0], [1, 1, 1, 0], [1, 1, 1, 0],
+                                                  [1, 1, 0, 1]])

@@ -4,6 +4,7 @@ Each lives in its own module and imports its heavy dependency (nltk, gensim, net
 only when called.
 """
 
+from .hierarchy import hierarchy_matrix
 from .order import order_matrix
 
-__all__ = ["order_matrix"]
+__all__ = ["hierarchy_matrix", "order_matrix"]
