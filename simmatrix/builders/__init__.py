@@ -4,7 +4,8 @@ Each lives in its own module and imports its heavy dependency (nltk, gensim, net
 only when called.
 """
 
+from .embedding import embedding_matrix
 from .hierarchy import hierarchy_matrix
 from .order import order_matrix
 
-__all__ = ["hierarchy_matrix", "order_matrix"]
+__all__ = ["embedding_matrix", "hierarchy_matrix", "order_matrix"]
