@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from simmatrix.builders.embedding import embedding_matrix, phrase_forms
@@ -244,3 +246,26 @@ def test_a_zero_vector_counts_as_missing():
         embedding_matrix(["cat", "dog", "nil"], wv)
     S = embedding_matrix(["cat", "dog", "nil"], wv, mapping="affine", oov="identity")
     assert_allclose(S.values, [[1, 0.8, 0], [0.8, 1, 0], [0, 0, 1]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 40), dim=st.integers(1, 6), k=st.integers(0, 45),
+       block_rows=st.integers(1, 50), seed=st.integers(0, 2**32 - 1),
+       mapping=st.sampled_from(["clip", "affine"]))
+def test_top_k_rows_hold_the_dense_rows_k_largest_values(n, dim, k, block_rows, seed, mapping):
+    from simmatrix.vectors import WordVectors
+
+    rng = np.random.default_rng(seed)
+    vecs = rng.standard_normal((n, dim))
+    wv = WordVectors([f"w{i}" for i in range(n)], vecs, {"name": "random"})
+    dense = embedding_matrix(wv.keys, wv, mapping=mapping).to_dense()
+    S = embedding_matrix(wv.keys, wv, mapping=mapping, top_k=k, block_rows=block_rows)
+    got = S.to_dense()
+    kk = min(k, n - 1)
+    assert np.all(np.diag(got) == 1.0) and S.values.nnz <= n * (kk + 1)
+    off = ~np.eye(n, dtype=bool)
+    want = np.sort(dense[off].reshape(n, n - 1), axis=1)[:, ::-1][:, :kk]
+    have = np.sort(got[off].reshape(n, n - 1), axis=1)[:, ::-1][:, :kk]
+    assert_allclose(have, want, rtol=0, atol=1e-12)
+    # nothing beyond the k kept entries (and the diagonal) in any row
+    assert np.all((got[off].reshape(n, n - 1) > 0).sum(axis=1) <= kk)
