@@ -175,6 +175,8 @@ def load_vectors(
 
     wv = _load_with_gensim(path, format, limit)
     wv.source.update(fingerprint_file(path), format=format)
+    if limit is not None:
+        wv.source["limit"] = int(limit)
     return wv
 
 

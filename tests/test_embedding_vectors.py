@@ -88,6 +88,9 @@ def test_limit_reads_the_first_words(small_kv, tmp_path, fmt):
     path = write(small_kv, tmp_path, fmt)
     wv = load_vectors(path, limit=50)
     assert list(wv.keys) == small_kv.index_to_key[:50]
+    assert wv.source["limit"] == 50
+    S = embedding_matrix(["the", "of"], wv)
+    assert S.metadata["params"]["limit"] == 50
     assert_allclose(np.asarray(wv.vectors), small_kv.vectors[:50], atol=1e-6)
 
 
