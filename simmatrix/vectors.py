@@ -248,9 +248,10 @@ def _load_with_gensim(path: Path, format: str, limit: int | None) -> WordVectors
     source = {"name": path.name}
     try:
         if format in ("word2vec", "word2vec-bin", "glove"):
+            # "replace": some large published files hold a few words with broken UTF-8
             kv = KeyedVectors.load_word2vec_format(
                 str(path), binary=format == "word2vec-bin", limit=limit,
-                no_header=format == "glove",
+                no_header=format == "glove", unicode_errors="replace",
             )
         elif format == "fasttext":
             from gensim.models.fasttext import load_facebook_vectors
