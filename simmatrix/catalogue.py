@@ -55,6 +55,22 @@ RECIPES: tuple[Recipe, ...] = (
         "Ages 1..90 as ordered classes, S = 0.8^|i-j| (the paper's UTKFace setting)",
         ("build", "order", "--values", "1:90", "--reduction", "0.8", *COMMON),
     ),
+    Recipe(
+        "cifar100-hierarchy-lca",
+        "CIFAR-100 fine labels, LCA height on the 20-superclass tree: 0.5 within a "
+        "superclass, 0 across superclasses",
+        ("build", "hierarchy", "--graph", "sources/cifar100.json", "--measure", "lca-height",
+         *COMMON),
+        ("graphs",),
+    ),
+    Recipe(
+        "imagenet1k-wordnet-lca",
+        "ImageNet-1k wnids, LCA height on the WordNet 3.0 hypernym tree (first-listed "
+        "hypernym kept, see sources/README.md)",
+        ("build", "hierarchy", "--graph", "sources/imagenet_wordnet_tree.tsv", "--classes",
+         "sources/imagenet_wnids.txt", "--measure", "lca-height", *COMMON),
+        ("graphs",),
+    ),
 )
 
 
