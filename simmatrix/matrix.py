@@ -23,10 +23,11 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _is_sparse(values: Any) -> bool:
-    try:
-        import scipy.sparse as sp
-    except ImportError:  # pragma: no cover
+    # Only a scipy object can be a scipy sparse array: skip importing scipy.sparse otherwise.
+    if not type(values).__module__.startswith("scipy.sparse"):
         return False
+    import scipy.sparse as sp
+
     return sp.issparse(values)
 
 
