@@ -71,6 +71,21 @@ RECIPES: tuple[Recipe, ...] = (
          "sources/imagenet_wnids.txt", "--measure", "lca-height", *COMMON),
         ("graphs",),
     ),
+    Recipe(
+        "cifar10-glove",
+        "CIFAR-10, cosine of GloVe 6B 50d vectors, negatives clipped (all 10 covered)",
+        ("build", "embedding", "--classes", "sources/cifar10.txt", "--vectors",
+         "glove-6b-50d", *COMMON),
+        ("embeddings",),
+    ),
+    Recipe(
+        "cifar100-glove",
+        "CIFAR-100, cosine of GloVe 6B 50d vectors, negatives clipped (all 100 covered; "
+        "multi-word names use the mean of their words' vectors)",
+        ("build", "embedding", "--classes", "sources/cifar100.json", "--vectors",
+         "glove-6b-50d", *COMMON),
+        ("embeddings",),
+    ),
 )
 
 
