@@ -15,8 +15,10 @@ from .errors import (
     MissingDependencyError,
     SimMatrixError,
 )
+from .io import load, save
 from .loss import LogSimilarity, simloss
 from .matrix import ORIENTATION, SimilarityMatrix, as_matrix
+from .validate import ValidationReport, check
 
 __all__ = [
     "__version__",
@@ -27,7 +29,11 @@ __all__ = [
     "ORIENTATION",
     "SimMatrixError",
     "SimilarityMatrix",
+    "ValidationReport",
     "as_matrix",
+    "check",
+    "load",
+    "save",
     "LogSimilarity",
     "simloss",
     "simloss_grad_hess",

@@ -4,7 +4,8 @@ Accepted forms, detected from the file itself:
 
 - plain text, one name per line (blank lines and ``#`` comments skipped);
 - CSV with an index and a name column (``0,apple``), with or without a header row;
-- a JSON list (``["apple", "aquarium_fish"]``);
+- a JSON list (``["apple", "aquarium_fish"]``), or an object holding one under ``classes``,
+  ``fine_labels`` (CIFAR-100's label file) or ``labels``;
 - a JSON object of index → name, or of index → ``[wnid, name]`` as ImageNet's
   ``imagenet_class_index.json`` (``{"0": ["n01440764", "tench"], ...}``): the names are the
   second element unless ``key="id"`` asks for the first;
@@ -19,8 +20,11 @@ import json
 import os
 from pathlib import Path
 
+from ._files import read_text
 from .errors import MatrixFileError
 from .matrix import check_classes
+
+LIST_KEYS = ("classes", "fine_labels", "labels")
 
 
 def parse_names(text: str) -> tuple[str, ...]:
@@ -40,12 +44,7 @@ def read_classes(path: str | os.PathLike, key: str = "name") -> tuple[str, ...]:
         For ImageNet-style ``{"0": [wnid, name]}`` files: take the name or the id (wnid).
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise MatrixFileError(f"class list {str(p)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MatrixFileError(f"cannot read class list {str(p)!r}: {exc}") from None
+    text = read_text(p, "class list")
     if not text.strip():
         raise MatrixFileError(f"class list {str(p)!r} is empty")
     stripped = text.lstrip()
@@ -67,6 +66,9 @@ def _from_json(text: str, p: Path, key: str) -> list[str]:
     if isinstance(data, list):
         return [_pick(v, key, p) for v in data]
     if isinstance(data, dict):
+        for list_key in LIST_KEYS:  # {"classes": [...]} or CIFAR-100's {"fine_labels": [...]}
+            if isinstance(data.get(list_key), list):
+                return [_pick(v, key, p) for v in data[list_key]]
         try:
             items = sorted(data.items(), key=lambda kv: int(kv[0]))
         except ValueError:

@@ -1,0 +1,123 @@
+"""``simmatrix build embedding``: S from the cosine similarity of class-name word vectors."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simmatrix.classlist import parse_names, read_classes
+from simmatrix.errors import BuildError, quote_list
+from simmatrix.vectors import load_vectors
+
+from ._common import (
+    Dtype,
+    DtypeOption,
+    ForceOption,
+    LowerBoundOption,
+    OutOption,
+    check_output,
+    finish_build,
+    progress,
+)
+
+
+class VectorFormat(str, Enum):
+    word2vec = "word2vec"
+    word2vec_bin = "word2vec-bin"
+    glove = "glove"
+    fasttext = "fasttext"
+    kv = "kv"
+
+
+class Oov(str, Enum):
+    error = "error"
+    drop = "drop"
+    identity = "identity"
+
+
+class Mapping(str, Enum):
+    clip = "clip"
+    affine = "affine"
+
+
+def embedding(
+    output: OutOption,
+    classes: Annotated[
+        Path | None,
+        typer.Option("--classes", "-c", help="Class list: text lines, CSV (index,name), JSON "
+                     "list, or imagenet_class_index.json form.", show_default=False),
+    ] = None,
+    names: Annotated[
+        str | None,
+        typer.Option("--names", help="Inline class names: a,b,c.", show_default=False),
+    ] = None,
+    vectors: Annotated[
+        str,
+        typer.Option("--vectors", "-v", help="A vectors file, or glove-6b-50d (built in with "
+                     "the 'embeddings' extra)."),
+    ] = "glove-6b-50d",
+    format: Annotated[
+        VectorFormat | None,
+        typer.Option("--format", help="The vectors file's format (default: read from the "
+                     "file's first bytes).", show_default=False),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Use only the first N words of the vectors.",
+                     show_default=False),
+    ] = None,
+    oov: Annotated[
+        Oov,
+        typer.Option("--oov", help="Classes without a vector: error (list them all), drop "
+                     "them from the matrix, or identity (only their diagonal is 1)."),
+    ] = Oov.error,
+    mapping: Annotated[
+        Mapping,
+        typer.Option("--map", help="Cosine → [0, 1]: clip negatives to 0 (the paper), or "
+                     "affine (1 + cos) / 2."),
+    ] = Mapping.clip,
+    lower_bound: LowerBoundOption = 0.0,
+    top_k: Annotated[
+        int | None,
+        typer.Option("--top-k", "-k", min=0, help="Keep each class's K nearest classes, "
+                     "computed in blocks and saved sparse (for 100,000+ classes).",
+                     show_default=False),
+    ] = None,
+    dtype: DtypeOption = Dtype.float64,
+    force: ForceOption = False,
+) -> None:
+    """Build S from the cosine similarity of the class names' word vectors."""
+    from simmatrix.builders.embedding import check_dense_size, embedding_matrix
+
+    if (classes is None) == (names is None):
+        raise BuildError("give the classes with exactly one of --classes FILE or --names a,b,c")
+    class_names = read_classes(classes) if classes is not None else parse_names(names)
+    check_output(output, force)
+    if top_k is None:
+        check_dense_size(len(class_names))
+    wv = load_vectors(vectors, format=format.value if format else None, limit=limit)
+    S = embedding_matrix(
+        class_names, wv, oov=oov.value, mapping=mapping.value, top_k=top_k,
+        dtype=dtype.value, progress=lambda it, total: progress(it, total, "top-k blocks"),
+    )
+    _report(S)
+    finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
+
+
+def _report(S) -> None:
+    meta = S.metadata
+    hows: dict[str, int] = {}
+    for form in meta["forms"].values():
+        hows[form["how"]] = hows.get(form["how"], 0) + 1
+    found = ", ".join(f"{n} by {how}" for how, n in sorted(hows.items()))
+    oov = meta["oov"]
+    extra = ""
+    if oov["dropped"]:
+        extra = f"; dropped {len(oov['dropped'])} without a vector: {quote_list(oov['dropped'])}"
+    elif oov["identity"]:
+        extra = (f"; {len(oov['identity'])} without a vector keep only their diagonal: "
+                 f"{quote_list(oov['identity'])}")
+    typer.echo(f"embedding: {len(meta['forms'])} classes found ({found}){extra}", err=True)

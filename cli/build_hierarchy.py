@@ -1,0 +1,98 @@
+"""``simmatrix build hierarchy``: S from a taxonomy tree or DAG (networkx)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simmatrix.classlist import read_classes
+
+from ._common import (
+    DtypeOption,
+    ForceOption,
+    LowerBoundOption,
+    OutOption,
+    check_output,
+    finish_build,
+    require_file,
+)
+
+
+class Measure(str, Enum):
+    lca_height = "lca-height"
+    wup = "wup"
+    path = "path"
+    soft = "soft"
+
+
+class GraphFormat(str, Enum):
+    edges = "edges"
+    json = "json"
+    graphml = "graphml"
+    indent = "indent"
+
+
+class DagPolicy(str, Enum):
+    longest = "longest"
+    shortest = "shortest"
+
+
+def hierarchy(
+    graph: Annotated[
+        Path,
+        typer.Option("--graph", "-g", help="The hierarchy: parent-child edge list (text, CSV, "
+                     "TSV), nested JSON (or CIFAR-100's label file), GraphML, or an indented "
+                     "tree.", show_default=False),
+    ],
+    output: OutOption,
+    format: Annotated[
+        GraphFormat | None,
+        typer.Option("--format", help="Form of --graph; detected from the extension and "
+                     "content when omitted."),
+    ] = None,
+    child_parent: Annotated[
+        bool | None,
+        typer.Option("--child-parent/--parent-child", help="Order of the names on an edge "
+                     "line (or of a JSON child → parent map). Default: as a header row "
+                     "says, else parent first.", show_default=False),
+    ] = None,
+    classes: Annotated[
+        Path | None,
+        typer.Option("--classes", "-c", help="Class list (text, CSV, JSON), in row order; "
+                     "internal nodes allowed. Default: the leaves in depth-first order."),
+    ] = None,
+    measure: Annotated[
+        Measure, typer.Option("--measure", "-m", help="lca-height: 1 - height(lca)/height("
+                              "root); wup: 2 depth(lca)/(depth(a)+depth(b)); path: 1/(1+d); "
+                              "soft: exp(-beta height(lca)/height(root)).")
+    ] = Measure.lca_height,
+    beta: Annotated[
+        float, typer.Option("--beta", help="Sharpness of --measure soft (> 0).")
+    ] = 4.0,
+    dag_policy: Annotated[
+        DagPolicy, typer.Option("--dag-policy", help="Depth of a node with several paths "
+                                "from the root (a DAG): the longest or the shortest path.")
+    ] = DagPolicy.longest,
+    top_k: Annotated[
+        int | None,
+        typer.Option("--top-k", "-k", min=0, help="Keep the diagonal and the K largest "
+                     "other entries per row, sparse (save as .parquet for many classes)."),
+    ] = None,
+    lower_bound: LowerBoundOption = 0.0,
+    dtype: DtypeOption = "float64",
+    force: ForceOption = False,
+) -> None:
+    """Class similarity from a hierarchy: the lowest common ancestor of each pair of classes."""
+    from simmatrix.builders.hierarchy import hierarchy_matrix
+
+    check_output(output, force)
+    require_file(graph, "hierarchy file")
+    names = list(read_classes(require_file(classes, "class list"))) if classes else None
+    S = hierarchy_matrix(
+        graph, names, measure=measure.value, beta=beta, dag_policy=dag_policy.value,
+        top_k=top_k, format=format.value if format else None, child_parent=child_parent,
+    )
+    finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
