@@ -159,9 +159,11 @@ def child_times(framework, B, C, repeats):
 
 def _child(*args):
     cmd = [sys.executable, __file__, "--child", *map(str, args)]
-    # large blocks straight from mmap, so freed memory leaves the RSS and peaks are visible
-    env = dict(os.environ, OMP_NUM_THREADS="1", MALLOC_MMAP_THRESHOLD_="65536",
-               XLA_FLAGS="--xla_cpu_multi_thread_eigen=false")
+    env = dict(os.environ, OMP_NUM_THREADS="1", XLA_FLAGS="--xla_cpu_multi_thread_eigen=false")
+    if args[0] == "mem":
+        # large blocks straight from mmap, so freed memory leaves the RSS and peaks are
+        # visible (not for timing: a page fault per block per call would slow every method)
+        env["MALLOC_MMAP_THRESHOLD_"] = "65536"
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
