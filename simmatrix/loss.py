@@ -199,6 +199,8 @@ def simloss_arrays(xp, logits, targets, tables, *, reduction="mean", weights=Non
     _reduce_check(reduction)
     n_classes = tables[0].shape[0]
     _check_inputs(xp, logits, targets, n_classes)
+    if tables[-1].dtype != logits.dtype:  # e.g. a float32 buffer meeting float64 logits
+        tables = (*tables[:-1], xp.astype(tables[-1], logits.dtype))
     valid = None if ignore_index is None else targets != ignore_index
     safe = targets if valid is None else xp.where(valid, targets, xp.zeros_like(targets))
     per = _per_sample(xp, logits, safe, tables, from_logits, eps)

@@ -70,6 +70,11 @@ def test_torch_module_buffers_and_values():
     assert_allclose(float(crit(z, y)), expect, rtol=1e-12)
     crit32 = crit.to(torch.float32)  # .to() moves buffers like any module state
     assert crit32.log_S.dtype == torch.float32
+    z64 = torch.tensor(Z, requires_grad=True)  # float64 logits meet the float32 buffer
+    value = crit32(z64, y)
+    value.backward()
+    assert value.dtype == torch.float64 and z64.grad.dtype == torch.float64
+    assert_allclose(float(value), expect, rtol=1e-6)
     sparse = SimLoss(sp.csr_array(S), reduction="none", weights=np.ones(C))
     assert {"indices", "log_values", "weights"} <= set(dict(sparse.named_buffers()))
     assert "top-3 sparse" in repr(sparse)
