@@ -27,10 +27,9 @@ class _DenseSimLoss(torch.autograd.Function):
         lp = torch.log_softmax(z, dim=1)
         a = torch.index_select(log_S, 0, y).add_(lp)
         m = a.amax(dim=1, keepdim=True)
-        q = a.sub_(m).clamp_(min=_FLOOR).exp_()
-        s = q.sum(dim=1, keepdim=True)
-        q.div_(s)
-        ctx.save_for_backward(lp.clamp_(min=_FLOOR).exp_().sub_(q))
+        e = a.sub_(m).clamp_(min=_FLOOR).exp_()
+        s = e.sum(dim=1, keepdim=True)
+        ctx.save_for_backward(lp.clamp_(min=_FLOOR).exp_().addcdiv_(e, s, value=-1.0))  # p - q
         return (s.log_().add_(m)).neg_().squeeze(1)
 
     @staticmethod

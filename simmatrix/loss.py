@@ -101,13 +101,11 @@ class LogSimilarity:
         """``(log_S,)`` or ``(indices, log_values)`` in namespace ``xp`` on ``device``."""
         import contextlib
 
-        from array_api_compat import is_jax_namespace
-
         key = (getattr(xp, "__name__", str(xp)), str(device), str(dtype))
         if key not in self._cache:
             # under jax.jit, make concrete constants, not tracers that would leak via the cache
             ctx = contextlib.nullcontext()
-            if is_jax_namespace(xp):
+            if _is_jax(xp):
                 import jax
 
                 ctx = jax.ensure_compile_time_eval()
@@ -228,9 +226,7 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
     Eager torch gets the same formula fused by hand (:mod:`simmatrix._torch_loss`) unless
     ``S`` itself needs a gradient; under ``torch.compile`` inductor fuses the generic one.
     """
-    from array_api_compat import is_torch_namespace
-
-    if from_logits and is_torch_namespace(xp) and not getattr(tables[-1], "requires_grad", 0):
+    if from_logits and _is_torch(xp) and not getattr(tables[-1], "requires_grad", 0):
         from ._torch_loss import fused_simloss, use_fused
 
         if use_fused():
@@ -249,13 +245,11 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
 
 def log_softmax(xp: Any, z: Any) -> Any:
     """``z - LSE(z)`` along the last axis: native in torch and jax, max-shifted elsewhere."""
-    from array_api_compat import is_jax_namespace, is_torch_namespace
-
-    if is_torch_namespace(xp):
+    if _is_torch(xp):
         import torch
 
         return torch.log_softmax(z, dim=-1)
-    if is_jax_namespace(xp):
+    if _is_jax(xp):
         import jax
 
         return jax.nn.log_softmax(z, axis=-1)
@@ -266,13 +260,11 @@ def log_softmax(xp: Any, z: Any) -> Any:
 
 def logsumexp(xp: Any, x: Any, axis: int) -> Any:
     """``log Σ exp(x)`` along ``axis``: native in torch and jax, max-shifted elsewhere."""
-    from array_api_compat import is_jax_namespace, is_torch_namespace
-
-    if is_torch_namespace(xp):
+    if _is_torch(xp):
         import torch
 
         return torch.logsumexp(x, dim=axis)
-    if is_jax_namespace(xp):
+    if _is_jax(xp):
         import jax
 
         return jax.nn.logsumexp(x, axis=axis)
@@ -299,6 +291,15 @@ def _tables(xp, logits, S):
         one = xp.ones_like(S)
         return (xp.where(pos, xp.log(xp.where(pos, S, one)), -float("inf") * one),)
     return LogSimilarity(S).arrays(xp, device, dtype)
+
+
+def _is_torch(xp) -> bool:
+    # by name, not array_api_compat.is_torch_namespace: its lru_cache makes dynamo warn
+    return getattr(xp, "__name__", "") in ("array_api_compat.torch", "torch")
+
+
+def _is_jax(xp) -> bool:
+    return getattr(xp, "__name__", "") == "jax.numpy"
 
 
 def _reduce_check(reduction):
