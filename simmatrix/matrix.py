@@ -84,6 +84,9 @@ class SimilarityMatrix:
         Unique, non-empty class names; ``"0" .. "C-1"`` when omitted.
     metadata : mapping, optional
         Provenance: ``builder``, ``params``, ``sources`` (fingerprints), ``transforms``.
+    copy : bool
+        Copy ``values`` (the default). Builders that own a fresh array pass ``False`` to
+        avoid a second C×C buffer; the array is made read-only either way.
 
     The structure (2-D, square, names) is checked here; the values are checked by
     :func:`simmatrix.validate`, so a broken matrix can still be loaded and reported.
@@ -105,18 +108,20 @@ class SimilarityMatrix:
         values: Any,
         classes: Sequence[Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        *,
+        copy: bool = True,
     ) -> None:
         if _is_sparse(values):
             import scipy.sparse as sp
 
-            arr = sp.csr_array(values)
+            arr = sp.csr_array(values, copy=copy)
             if arr.dtype not in _FLOAT_DTYPES:
                 arr = arr.astype(np.float64)
             arr.sort_indices()
             for part in (arr.data, arr.indices, arr.indptr):
                 part.flags.writeable = False
         else:
-            arr = np.array(values, copy=True)
+            arr = np.array(values, copy=True) if copy else np.asarray(values)
             if arr.dtype not in _FLOAT_DTYPES:
                 if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
                     raise InvalidMatrixError(f"values must be numeric, got dtype {arr.dtype}")
@@ -229,11 +234,12 @@ class SimilarityMatrix:
         return self.replace(values=vals, classes=names)
 
     def replace(self, values=None, classes=None, metadata=None) -> SimilarityMatrix:
-        """A copy with some parts replaced (the others are kept)."""
+        """A new matrix with some parts replaced; the others are shared (they are read-only)."""
         return SimilarityMatrix(
             self._values if values is None else values,
             self._classes if classes is None else classes,
             self._metadata if metadata is None else metadata,
+            copy=False,
         )
 
     def with_step(self, name: str, **params: Any) -> dict[str, Any]:

@@ -1,0 +1,74 @@
+"""``simmatrix build ...``: one sub-command per builder, each in its own module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simmatrix.builders.order import KERNELS, order_matrix
+from simmatrix.classlist import read_classes
+from simmatrix.errors import BuildError
+
+from ._common import (
+    Dtype,
+    DtypeOption,
+    ForceOption,
+    LowerBoundOption,
+    OutOption,
+    check_output,
+    finish_build,
+)
+
+app = typer.Typer(help="Build a similarity matrix from a source of knowledge.",
+                  no_args_is_help=True)
+
+
+def _parse_values(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise BuildError(f"--values must be numbers separated by commas, got {text!r}") from None
+
+
+@app.command("order")
+def order(
+    output: OutOption,
+    classes: Annotated[
+        int | None,
+        typer.Option("--classes", "-n", min=1, help="Number of equidistant classes 0..N-1."),
+    ] = None,
+    values: Annotated[
+        str | None,
+        typer.Option(help="Class values, comma-separated (ages with gaps, bin centres)."),
+    ] = None,
+    names_file: Annotated[
+        Path | None,
+        typer.Option("--names-file", help="Class names, one per line (or CSV/JSON), in order."),
+    ] = None,
+    reduction: Annotated[
+        float, typer.Option("--reduction", "-r", help="Reduction factor r in [0, 1): S = r^d.")
+    ] = 0.8,
+    kernel: Annotated[
+        str, typer.Option(help=f"Kernel on the distance d: {' or '.join(KERNELS)}.")
+    ] = "exponential",
+    sigma: Annotated[
+        float | None, typer.Option(help="Width of the gaussian kernel exp(-(d/sigma)^2/2).")
+    ] = None,
+    unit: Annotated[float, typer.Option(help="Distance that counts as one step.")] = 1.0,
+    circular: Annotated[
+        float | None,
+        typer.Option(help="Period of a circular scale (24 for hours): d = min(d, P - d)."),
+    ] = None,
+    lower_bound: LowerBoundOption = 0.0,
+    dtype: DtypeOption = "float64",
+    force: ForceOption = False,
+) -> None:
+    """Ordered classes (ages, ratings, hours): S_ij = r^|v_i - v_j| (the paper's eq. 2)."""
+    check_output(output, force)
+    names = list(read_classes(names_file)) if names_file is not None else None
+    vals = _parse_values(values) if values is not None else None
+    S = order_matrix(classes, values=vals, names=names, reduction=reduction, kernel=kernel,
+                     sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
+    finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)

@@ -1,0 +1,394 @@
+"""Reading and writing matrices: ``.npy`` (+ sidecar), ``.parquet`` and ``.csv``.
+
+Layouts
+-------
+``.npy``
+    The bare C×C array, what a training script reads with ``np.load``. Class names and
+    metadata go in a JSON sidecar next to it, ``NAME.npy.json``. A bare ``.npy`` from
+    elsewhere loads with classes ``"0" .. "C-1"``. Loading never unpickles.
+``.parquet``, dense matrices: *wide*
+    One row per true class: a string column ``class`` (the pandas index) and one float
+    column per predicted class, named after it. ``pandas.read_parquet`` gives a labelled
+    C×C DataFrame, polars a table whose first column holds the labels. Wide keeps reads of a
+    dense matrix a single contiguous column scan per class; at C = 10,000 the file is
+    ~400 MB in float32 either way, and a long layout would triple it for dense data.
+    Class names and metadata live in the file's key-value metadata under ``simmatrix``.
+``.parquet``, sparse (top-k) matrices: *long*
+    Three columns ``true_class``, ``predicted_class``, ``similarity``, one row per stored
+    entry (diagonal included), so a 100,000-class top-k matrix never needs C² cells.
+``.csv``
+    For people: a header row ``class,<names...>`` and one row per class.
+
+Every write goes to a temporary file in the target folder, then is renamed into place, so an
+error or an interrupt never leaves a partial or empty output; existing files are only
+replaced with ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidMatrixError, MatrixFileError
+from .matrix import SimilarityMatrix, default_classes
+from .validate import check
+
+FORMATS = (".npy", ".parquet", ".csv")
+META_KEY = b"simmatrix"
+FILE_VERSION = 1
+MAX_DENSE_BYTES = 4 << 30  # refuse to densify a sparse matrix into more than 4 GiB
+
+
+def _format(path: Path) -> str:
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        shown = f"extension {ext!r}" if ext else "no extension"
+        raise MatrixFileError(
+            f"{str(path)!r} has {shown}; use one of {', '.join(FORMATS)}"
+        )
+    return ext
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """Where the class names of ``x.npy`` live: ``x.npy.json``."""
+    return Path(str(path) + ".json")
+
+
+def _outputs(path: Path) -> list[Path]:
+    return [path, sidecar_path(path)] if _format(path) == ".npy" else [path]
+
+
+def check_writable(path: str | os.PathLike, overwrite: bool = False) -> list[Path]:
+    """Raise :class:`MatrixFileError` unless ``path`` can be written; return the files."""
+    path = Path(path)
+    outs = _outputs(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise MatrixFileError(f"output folder '{parent}' does not exist; create it first")
+    if not parent.is_dir():
+        raise MatrixFileError(f"output folder '{parent}' is not a folder")
+    if not os.access(parent, os.W_OK):
+        raise MatrixFileError(f"output folder '{parent}' is not writable")
+    for p in outs:
+        if p.is_dir():
+            raise MatrixFileError(f"output '{p}' is a folder")
+        if p.exists() and not overwrite:
+            raise MatrixFileError(f"'{p}' already exists; pass --force to overwrite it")
+    return outs
+
+
+@contextlib.contextmanager
+def _atomic(path: Path):
+    """Yield a temporary path beside ``path``; rename it into place only on success."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
+                               prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _header(S: SimilarityMatrix, layout: str) -> dict[str, Any]:
+    return {
+        "format": "simmatrix",
+        "format_version": FILE_VERSION,
+        "layout": layout,
+        "shape": list(S.shape),
+        "dtype": str(S.dtype),
+        "classes": list(S.classes),
+        "metadata": S.metadata,
+    }
+
+
+# -- writing --------------------------------------------------------------------------------
+def save(
+    S: SimilarityMatrix, path: str | os.PathLike, *, overwrite: bool = False,
+    validate: bool = True,
+) -> list[Path]:
+    """Write ``S`` to ``path`` (format by extension), atomically. Returns the files written.
+
+    ``validate=True`` (the default) refuses to write a matrix that breaks the contract.
+    """
+    path = Path(path)
+    fmt = _format(path)
+    outs = check_writable(path, overwrite)
+    if validate:
+        check(S)
+    if fmt == ".npy":
+        values = _dense_for(S, path)
+        with _atomic(outs[1]) as tmp:
+            tmp.write_text(json.dumps(_header(S, "npy"), indent=1, ensure_ascii=False),
+                           encoding="utf-8")
+        with _atomic(path) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(values), allow_pickle=False)
+    elif fmt == ".parquet":
+        with _atomic(path) as tmp:
+            _write_parquet(S, tmp)
+    else:
+        with _atomic(path) as tmp:
+            _write_csv(S, tmp, _dense_for(S, path))
+    return outs
+
+
+def _dense_for(S: SimilarityMatrix, path: Path) -> np.ndarray:
+    n = len(S)
+    if S.is_sparse and n * n * S.dtype.itemsize > MAX_DENSE_BYTES:
+        raise MatrixFileError(
+            f"{n} classes are too many for a dense {path.suffix}; save sparse as .parquet"
+        )
+    return S.to_dense()
+
+
+def _write_parquet(S: SimilarityMatrix, tmp: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if S.is_sparse:
+        coo = S.values.tocoo()
+        names = pa.array(S.classes, pa.string())
+        table = pa.table({
+            "true_class": pa.DictionaryArray.from_arrays(pa.array(coo.row, pa.int32()), names),
+            "predicted_class": pa.DictionaryArray.from_arrays(pa.array(coo.col, pa.int32()),
+                                                              names),
+            "similarity": pa.array(coo.data),
+        })
+        header = _header(S, "long")
+        pandas_meta = None
+    else:
+        label = "class" if "class" not in S.classes else "__class__"
+        values = S.values
+        cols = {label: pa.array(S.classes, pa.string())}
+        for j, name in enumerate(S.classes):
+            cols[name] = pa.array(values[:, j])
+        table = pa.table(cols)
+        header = _header(S, "wide")
+        header["label_column"] = label
+        pandas_meta = _pandas_metadata(label, S.classes, str(S.dtype))
+    meta = {META_KEY: json.dumps(header, ensure_ascii=False).encode()}
+    if pandas_meta is not None:
+        meta[b"pandas"] = json.dumps(pandas_meta).encode()
+    table = table.replace_schema_metadata(meta)
+    pq.write_table(table, tmp, compression="zstd", write_statistics=False)
+
+
+def _pandas_metadata(label: str, classes, dtype: str) -> dict[str, Any]:
+    """The ``pandas`` schema metadata that makes ``label`` the DataFrame's index."""
+    cols = [{"name": c, "field_name": c, "pandas_type": dtype, "numpy_type": dtype,
+             "metadata": None} for c in classes]
+    cols.append({"name": label, "field_name": label, "pandas_type": "unicode",
+                 "numpy_type": "object", "metadata": None})
+    return {
+        "index_columns": [label],
+        "column_indexes": [{"name": None, "field_name": None, "pandas_type": "unicode",
+                            "numpy_type": "object", "metadata": {"encoding": "UTF-8"}}],
+        "columns": cols,
+        "creator": {"library": "simmatrix", "version": str(FILE_VERSION)},
+        "pandas_version": "2.0.0",
+    }
+
+
+def _write_csv(S: SimilarityMatrix, tmp: Path, values: np.ndarray) -> None:
+    fmt = "%.9g" if values.dtype == np.float32 else "%.17g"
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["class", *S.classes])
+        for name, row in zip(S.classes, values):
+            w.writerow([name, *(fmt % v for v in row)])
+
+
+# -- reading --------------------------------------------------------------------------------
+def read(path: str | os.PathLike) -> tuple[Any, tuple[str, ...] | None, dict[str, Any]]:
+    """Read ``(values, classes, metadata)`` without checking the values.
+
+    This is what ``simmatrix validate`` uses, so that a broken matrix can be reported
+    rather than refused. File problems raise :class:`MatrixFileError`.
+    """
+    path = Path(path)
+    fmt = _format(path)
+    if not path.exists():
+        raise MatrixFileError(f"'{path}' does not exist")
+    if path.is_dir():
+        raise MatrixFileError(f"'{path}' is a folder, not a matrix file")
+    if path.stat().st_size == 0:
+        raise MatrixFileError(f"'{path}' is empty (0 bytes)")
+    if fmt == ".npy":
+        return _read_npy(path)
+    if fmt == ".parquet":
+        return _read_parquet(path)
+    return _read_csv(path)
+
+
+def load(path: str | os.PathLike, *, validate: bool = True) -> SimilarityMatrix:
+    """Load a matrix file (format by extension) as a :class:`SimilarityMatrix`.
+
+    With ``validate=True`` (the default) a matrix that breaks the contract raises
+    :class:`~simmatrix.errors.InvalidMatrixError`.
+    """
+    values, classes, metadata = read(path)
+    try:
+        S = SimilarityMatrix(values, classes, metadata)
+    except InvalidMatrixError as exc:
+        raise InvalidMatrixError(f"'{path}': {exc}") from None
+    if validate:
+        try:
+            check(S)
+        except InvalidMatrixError as exc:
+            raise InvalidMatrixError(f"'{path}': {exc}") from None
+    return S
+
+
+def _read_npy(path: Path):
+    with open(path, "rb") as fh:
+        try:
+            np.lib.format.read_magic(fh)
+        except ValueError:
+            raise MatrixFileError(
+                f"'{path}' is not a .npy file (no NumPy header); a pickle or other format "
+                "cannot be loaded"
+            ) from None
+    try:
+        values = np.load(path, allow_pickle=False, mmap_mode=None)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+            raise MatrixFileError(
+                f"'{path}' holds pickled Python objects; simmatrix never unpickles "
+                "(allow_pickle=False): re-save it as a numeric array"
+            ) from None
+        raise MatrixFileError(f"'{path}' is not a readable .npy file: {exc}") from None
+    except (EOFError, OSError) as exc:
+        raise MatrixFileError(f"'{path}' is truncated or damaged: {exc}") from None
+    if not isinstance(values, np.ndarray) or values.dtype.hasobject:
+        raise MatrixFileError(f"'{path}' does not hold a numeric array")
+    if values.dtype.names is not None:
+        raise MatrixFileError(f"'{path}' holds a structured array, not a matrix")
+    side = sidecar_path(path)
+    if not side.exists():
+        n = values.shape[0] if values.ndim else 0
+        return values, (default_classes(n) if values.ndim == 2 else None), {}
+    try:
+        header = json.loads(side.read_text(encoding="utf-8"))
+        classes = header["classes"]
+        metadata = header.get("metadata", {})
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise MatrixFileError(f"sidecar '{side}' is not a simmatrix JSON file: {exc}") from None
+    if not isinstance(classes, list):
+        raise MatrixFileError(f"sidecar '{side}': 'classes' must be a list")
+    if values.ndim >= 1 and len(classes) != values.shape[0]:
+        raise InvalidMatrixError(
+            f"sidecar '{side}' lists {len(classes)} classes but '{path}' has "
+            f"{values.shape[0]} rows (shape {values.shape})"
+        )
+    return values, tuple(map(str, classes)), metadata
+
+
+def _read_parquet(path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise MatrixFileError(
+            f"'{path}' is not a readable parquet file (truncated or damaged?): "
+            f"{' '.join(str(exc).split())}"
+        ) from None
+    meta = table.schema.metadata or {}
+    header: dict[str, Any] = {}
+    if META_KEY in meta:
+        try:
+            header = json.loads(meta[META_KEY])
+        except ValueError:
+            raise MatrixFileError(f"'{path}': damaged simmatrix metadata") from None
+    if header.get("layout") == "long" or (
+        not header and {"true_class", "predicted_class", "similarity"} <= set(table.column_names)
+    ):
+        return _from_long(path, table, header)
+    return _from_wide(path, table, header)
+
+
+def _from_wide(path: Path, table, header: dict[str, Any]):
+    label = header.get("label_column")
+    if label is None:  # a foreign wide table: the first string column holds the labels
+        import pyarrow.types as pt
+
+        strings = [f.name for f in table.schema if pt.is_string(f.type) or
+                   pt.is_large_string(f.type)]
+        if not strings:
+            raise MatrixFileError(f"'{path}' has no column of class names")
+        label = strings[0]
+    rows = [str(x) for x in table.column(label).to_pylist()]
+    cols = [c for c in table.column_names if c != label]
+    if sorted(rows) != sorted(cols):
+        missing = sorted(set(rows) ^ set(cols))
+        raise InvalidMatrixError(
+            f"'{path}': row labels and column names differ: {missing[:10]}"
+        )
+    try:
+        values = np.column_stack([table.column(c).to_numpy() for c in rows]) if rows else \
+            np.zeros((0, 0))
+    except (TypeError, ValueError) as exc:
+        raise MatrixFileError(f"'{path}': a column is not numeric: {exc}") from None
+    if not np.issubdtype(values.dtype, np.number):
+        raise MatrixFileError(f"'{path}': the matrix columns are not numeric")
+    classes = header.get("classes", rows)
+    if list(classes) != rows:
+        raise MatrixFileError(f"'{path}': class list in the metadata differs from the rows")
+    return values, tuple(rows), header.get("metadata", {})
+
+
+def _from_long(path: Path, table, header: dict[str, Any]):
+    import scipy.sparse as sp
+
+    classes = header.get("classes")
+    t = table.column("true_class").to_pylist()
+    p = table.column("predicted_class").to_pylist()
+    if classes is None:
+        classes = list(dict.fromkeys(t + p))
+    index = {c: i for i, c in enumerate(classes)}
+    try:
+        rows = np.fromiter((index[c] for c in t), dtype=np.int64, count=len(t))
+        cols = np.fromiter((index[c] for c in p), dtype=np.int64, count=len(p))
+    except KeyError as exc:
+        raise MatrixFileError(f"'{path}': class {exc} is not in the class list") from None
+    data = table.column("similarity").to_numpy()
+    n = len(classes)
+    values = sp.csr_array((data, (rows, cols)), shape=(n, n))
+    return values, tuple(map(str, classes)), header.get("metadata", {})
+
+
+def _read_csv(path: Path):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = [r for r in csv.reader(fh) if r]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise MatrixFileError(f"'{path}' is not a readable CSV file: {exc}") from None
+    if not rows:
+        raise MatrixFileError(f"'{path}' has no rows")
+    header, body = rows[0][1:], rows[1:]
+    labels = [r[0] for r in body]
+    for k, r in enumerate(body, start=2):
+        if len(r) != len(header) + 1:
+            raise MatrixFileError(
+                f"'{path}' line {k}: {len(r) - 1} values for {len(header)} columns"
+            )
+    if labels != header:
+        raise InvalidMatrixError(
+            f"'{path}': the first column's labels must equal the header's class names in "
+            "the same order"
+        )
+    try:
+        values = np.array([[float(x) for x in r[1:]] for r in body], dtype=np.float64)
+    except ValueError as exc:
+        raise MatrixFileError(f"'{path}': {exc}") from None
+    return values.reshape(len(body), len(header)), tuple(labels), {}
