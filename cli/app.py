@@ -14,7 +14,7 @@ import typer
 from simmatrix import __version__
 from simmatrix.errors import MissingDependencyError, SimMatrixError
 
-from . import build, matrix_commands
+from . import build, data, matrix_commands
 
 # Newer typer ships its own copy of click and raises that copy's exceptions; older typer
 # raises click's. Catch whichever are importable.
@@ -33,6 +33,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(build.app, name="build")
+app.add_typer(data.app, name="data")
 matrix_commands.register(app)
 
 

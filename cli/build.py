@@ -72,3 +72,7 @@ def order(
     S = order_matrix(classes, values=vals, names=names, reduction=reduction, kernel=kernel,
                      sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
+
+from . import build_wordnet  # noqa: E402
+
+app.command("wordnet")(build_wordnet.wordnet)

@@ -168,11 +168,10 @@ def install_wordnet(
     if source is None and not download and _looks_like_database(DEBIAN_WORDNET) == []:
         source = DEBIAN_WORDNET
     if source is not None and not download:
-        report = _copy_database(Path(source).expanduser(), target, on_path)
-    else:
-        report = _download(dest, target, on_path)
+        return _copy_database(Path(source).expanduser(), target, on_path, verify)
+    report = _download(dest, target, on_path)
     if verify:
-        _verify(target)
+        _verify(target, dest)
     return report
 
 
@@ -183,7 +182,7 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def _copy_database(source: Path, target: Path, on_path: bool) -> InstallReport:
+def _copy_database(source: Path, target: Path, on_path: bool, verify: bool) -> InstallReport:
     if not source.is_dir():
         raise MatrixFileError(f"WordNet source folder {str(source)!r} does not exist")
     missing = _looks_like_database(source)
@@ -206,6 +205,8 @@ def _copy_database(source: Path, target: Path, on_path: bool) -> InstallReport:
                 (tmp / name).write_text(lexnames_text(), encoding="utf-8")
             else:
                 shutil.copyfile(source / name, tmp / name)  # a copy: nltk refuses links out
+        if verify:  # before the swap, so a failed check leaves the old state intact
+            _verify(tmp, target.parent.parent)
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
@@ -235,11 +236,16 @@ def _download(dest: Path, target: Path, on_path: bool) -> InstallReport:
                          on_path)
 
 
-def _verify(target: Path) -> None:
+def _verify(target: Path, data_dir: Path) -> None:
+    """Open ``target`` with nltk's own reader; ``data_dir`` is allowed for this check only."""
     import warnings
 
+    import nltk.data
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
+    added = str(data_dir) not in nltk.data.path
+    if added:  # nltk reads only below its data path; --dir may be elsewhere
+        nltk.data.path.append(str(data_dir))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "multilingual functions are not available"
         try:
@@ -247,5 +253,8 @@ def _verify(target: Path) -> None:
             name = wn.synset_from_pos_and_offset("n", 2084071).name()
         except Exception as exc:  # nltk raises many kinds; report them as one
             raise BuildError(f"nltk cannot read WordNet in {str(target)!r}: {exc}") from None
+        finally:
+            if added:
+                nltk.data.path.remove(str(data_dir))
     if name != "dog.n.01":
         raise BuildError(f"WordNet in {str(target)!r} is not 3.0: offset 02084071 is {name}")
