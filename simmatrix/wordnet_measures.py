@@ -108,7 +108,7 @@ def _fill(out, groups, value, *, reduce=None, block=2048, progress=None):
     spans = _blocks(n, block)
     for bi, (b0, b1) in enumerate(spans):
         ob = out[b0:b1]
-        for g, (members, payload) in enumerate(groups):
+        for members, payload in groups:
             lo, hi = np.searchsorted(members, (b0, b1))
             if lo == hi:
                 continue

@@ -10,15 +10,16 @@ import math
 import random
 from collections import defaultdict
 
-import numpy as np
+import _wordnet_fixtures as wf
 import pytest
-from _wordnet_fixtures import cifar100_names, graph, imagenet_wnids, wn  # noqa: F401
 
 from simmatrix.builders.wordnet import raw_similarity, read_mapping, resolve_classes
 from simmatrix.wordnet_measures import intrinsic_ic
 
-DATA_MAP = "tests/data/wordnet/cifar100_wordnet_map.tsv"
+DATA_MAP = wf.DATA / "cifar100_wordnet_map.tsv"
 TOL = 1e-9
+
+wn, graph = wf.wn, wf.graph  # the shared session fixtures
 
 
 def _pairs(n, k, seed):
@@ -46,13 +47,13 @@ def _check(raw, syn, pairs, ref):
 
 
 @pytest.fixture(scope="module")
-def imagenet(wn, graph):  # noqa: F811
-    resolved = resolve_classes(imagenet_wnids(), graph)
+def imagenet(wn, graph):
+    resolved = resolve_classes(wf.imagenet_wnids(), graph)
     return resolved, _nltk_synsets(wn, graph, resolved)
 
 
 @pytest.mark.parametrize("measure", ["wup", "path", "lch"])
-def test_imagenet_wnids_equal_nltk(imagenet, graph, measure):  # noqa: F811
+def test_imagenet_wnids_equal_nltk(imagenet, graph, measure):
     resolved, syn = imagenet
     raw = raw_similarity(graph, resolved, measure)
     assert raw.shape == (1000, 1000)
@@ -76,7 +77,7 @@ def _with_ancestors(wn, synsets):
     ("v", ["run.v.01", "walk.v.01", "eat.v.01", "drink.v.01", "think.v.01", "be.v.01",
            "give.v.01", "sleep.v.01", "change.v.01", "move.v.02", "breathe.v.01"]),
 ])
-def test_ancestors_ties_and_verbs_equal_nltk(wn, graph, pos, seed_names):  # noqa: F811
+def test_ancestors_ties_and_verbs_equal_nltk(wn, graph, pos, seed_names):
     syn = _with_ancestors(wn, [wn.synset(n) for n in seed_names])
     resolved = resolve_classes([s.name() for s in syn], graph)
     assert [r.synset for r in resolved] == [s.name() for s in syn]
@@ -103,8 +104,8 @@ def _nltk_ic_from_table(graph, pos, table, synsets):
 
 
 @pytest.mark.parametrize("measure", ["res", "lin", "jcn"])
-def test_cifar100_intrinsic_ic_measures_equal_nltk(wn, graph, measure):  # noqa: F811
-    resolved = resolve_classes(cifar100_names(), graph, mapping=read_mapping(DATA_MAP))
+def test_cifar100_intrinsic_ic_measures_equal_nltk(wn, graph, measure):
+    resolved = resolve_classes(wf.cifar100_names(), graph, mapping=read_mapping(DATA_MAP))
     syn = _nltk_synsets(wn, graph, resolved)
     table = intrinsic_ic(graph["n"])
     ic = _nltk_ic_from_table(graph, "n", table, syn)
@@ -115,7 +116,7 @@ def test_cifar100_intrinsic_ic_measures_equal_nltk(wn, graph, measure):  # noqa:
     _check(raw, syn, _pairs(100, 300, seed=7), ref)
 
 
-def test_intrinsic_ic_is_seco_formula_on_nltk_closure(wn, graph):  # noqa: F811
+def test_intrinsic_ic_is_seco_formula_on_nltk_closure(wn, graph):
     """IC(c) = 1 - log(hypo(c) + 1) / log(N), hypo from nltk's own hyponym closure."""
     tax = graph["n"]
     table = intrinsic_ic(tax)
@@ -131,14 +132,13 @@ def test_intrinsic_ic_is_seco_formula_on_nltk_closure(wn, graph):  # noqa: F811
     assert table[tax.by_offset(wn.synset("entity.n.01").offset())] == pytest.approx(0, abs=1e-12)
 
 
-def test_ic_file_measures_equal_nltk_reading_the_same_file(wn, graph, tmp_path,  # noqa: F811
-                                                           monkeypatch):
+def test_ic_file_measures_equal_nltk_reading_the_same_file(wn, graph, tmp_path, monkeypatch):
     """An ic-*.dat file made by nltk's own ``wn.ic`` from a small real corpus, read by both."""
     import nltk.data
     from nltk.corpus.reader.wordnet import WordNetICCorpusReader
 
     monkeypatch.setattr(nltk.data, "path", [*nltk.data.path, str(tmp_path)])  # nltk's sandbox
-    words = [w for name in cifar100_names() for w in name.split("_")] * 3 + ["dog"] * 7
+    words = [w for name in wf.cifar100_names() for w in name.split("_")] * 3 + ["dog"] * 7
     corpus = type("Corpus", (), {"words": staticmethod(lambda: words)})
     counts = wn.ic(corpus, smoothing=0.0)
     lines = ["wnver::eOS9lXC6GvMWznF1wkZofDdtbBU"]
@@ -153,9 +153,9 @@ def test_ic_file_measures_equal_nltk_reading_the_same_file(wn, graph, tmp_path, 
     path.write_text("\n".join(lines) + "\n")
     ic = WordNetICCorpusReader(str(tmp_path), [path.name]).ic(path.name)
 
-    resolved = resolve_classes(cifar100_names(), graph, mapping=read_mapping(DATA_MAP))
+    resolved = resolve_classes(wf.cifar100_names(), graph, mapping=read_mapping(DATA_MAP))
     syn = _nltk_synsets(wn, graph, resolved)
     for measure in ("res", "lin", "jcn"):
         raw = raw_similarity(graph, resolved, measure, ic=path)
         ref = getattr(type(syn[0]), f"{measure}_similarity")
-        _check(raw, syn, _pairs(100, 150, seed=11), lambda a, b: ref(a, b, ic))
+        _check(raw, syn, _pairs(100, 150, seed=11), lambda a, b, f=ref: f(a, b, ic))
