@@ -121,23 +121,31 @@ def _fill(out, groups, value, *, reduce=None, block=2048, progress=None):
     return out
 
 
-def path_distances(anc: Ancestry, *, block=2048, progress=None) -> np.ndarray:
+def path_distances(anc: Ancestry, *, block=2048, progress=None, dtype=np.float64):
     """nltk's ``shortest_path_distance`` for all pairs (simulated root where nltk uses one)."""
     n = len(anc.ids)
     if anc.tax.needs_root:
-        r = anc.root_dist.astype(np.float64)
+        r = anc.root_dist.astype(dtype)
         out = r[:, None] + r[None, :]
     else:
-        out = np.full((n, n), np.inf)
+        out = np.full((n, n), np.inf, dtype=dtype)
     groups = [(m, d.astype(np.float64)) for _, m, d in anc.groups]
     _fill(out, groups, lambda d, r: d[r, None] + d[None, :], reduce=np.minimum,
           block=block, progress=progress)
-    same = anc.ids[:, None] == anc.ids[None, :]
-    out[same] = 0.0
+    fill_same(out, anc.ids, 0.0)
     return out
 
 
-def wup(anc: Ancestry, *, block=2048, progress=None) -> np.ndarray:
+def fill_same(out: np.ndarray, ids: np.ndarray, value: float) -> None:
+    """Set ``out[i, j] = value`` wherever ``ids[i] == ids[j]`` (the diagonal and duplicates)."""
+    np.fill_diagonal(out, value)
+    uniq, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    for u in np.flatnonzero(counts > 1):
+        rows = np.flatnonzero(inverse == u)
+        out[np.ix_(rows, rows)] = value
+
+
+def wup(anc: Ancestry, *, block=2048, progress=None, dtype=np.float64) -> np.ndarray:
     """nltk's ``wup_similarity(s_i, s_j)`` (with ``simulate_root=True``) for all pairs."""
     tax, n = anc.tax, len(anc.ids)
     names, mind = tax.names, tax.min_depth
@@ -145,10 +153,10 @@ def wup(anc: Ancestry, *, block=2048, progress=None) -> np.ndarray:
     keyed = sorted(anc.groups, key=lambda g: (int(mind[g[0]]), _Rev(names[g[0]])))
     if tax.needs_root:  # the fake root is common to all: fill it first, drop worse keys
         r = anc.root_dist.astype(np.float64)
-        out = 2.0 / (r[:, None] + r[None, :] + 2.0)
+        out = (2.0 / (r[:, None] + r[None, :] + 2.0)).astype(dtype, copy=False)
         keyed = [g for g in keyed if _better((int(mind[g[0]]), names[g[0]]), fake_key)]
     else:
-        out = np.zeros((n, n))
+        out = np.zeros((n, n), dtype=dtype)
     groups = []
     for a, members, _ in keyed:
         depth = float(tax.max_depth[a] + 1)

@@ -208,9 +208,9 @@ def raw_similarity(graph, resolved: list[Resolved], measure: str = "wup", *,
     anc = M.Ancestry(tax, [r.index for r in resolved])
     kw = {"block": block, "progress": progress}
     if measure == "wup":
-        return M.wup(anc, **kw).astype(dtype, copy=False)
+        return M.wup(anc, dtype=dtype, **kw)
     if measure in ("path", "lch"):
-        dist = M.path_distances(anc, **kw)
+        dist = M.path_distances(anc, dtype=dtype, **kw)
         with np.errstate(divide="ignore"):
             raw = 1.0 / (dist + 1.0) if measure == "path" else M.lch_from_distance(dist, tax)
         return raw.astype(dtype, copy=False)
@@ -292,6 +292,7 @@ def build_wordnet(
     >>> round(S["dog", "cat"], 4)                       # doctest: +SKIP
     0.8571
     """
+    from .. import wordnet_measures as M
     from ..wordnet_graph import load_graph
 
     classes = list(classes)
@@ -304,8 +305,7 @@ def build_wordnet(
                          progress=progress)
     table = information_content(tax, ic) if measure in ("res", "lin", "jcn") else None
     S, scale = to_unit(raw, measure, tax, table)
-    ids = np.array([r.index for r in resolved])
-    S[ids[:, None] == ids[None, :]] = 1.0
+    M.fill_same(S, np.array([r.index for r in resolved]), 1.0)
     params = {"measure": measure, "pos": tax.pos, "simulate_root": tax.needs_root}
     sources = [{"name": "WordNet", "version": "3.0", "sha256": graph.fingerprint}]
     if table is not None:
