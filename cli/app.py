@@ -14,7 +14,7 @@ import typer
 from simmatrix import __version__
 from simmatrix.errors import MissingDependencyError, SimMatrixError
 
-from . import build, data, matrix_commands
+from . import build, catalogue, combine, data, matrix_commands, plot
 
 # Newer typer ships its own copy of click and raises that copy's exceptions; older typer
 # raises click's. Catch whichever are importable.
@@ -33,8 +33,11 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(build.app, name="build")
+app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(data.app, name="data")
 matrix_commands.register(app)
+app.command("combine")(combine.combine)
+app.command("plot")(plot.plot)
 
 
 def _version(value: bool) -> None:

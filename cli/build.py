@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from simmatrix.builders.order import KERNELS, order_matrix
@@ -26,10 +27,24 @@ app = typer.Typer(help="Build a similarity matrix from a source of knowledge.",
 
 
 def _parse_values(text: str) -> list[float]:
+    """``1,2,5,10`` or an inclusive range ``START:STOP[:STEP]`` such as ``1:90``."""
+    text = text.replace(" ", "")
     try:
-        return [float(x) for x in text.replace(" ", "").split(",") if x]
+        if ":" in text and "," not in text:
+            parts = [float(x) for x in text.split(":")]
+            if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] <= 0):
+                raise ValueError
+            start, stop, step = parts[0], parts[1], parts[2] if len(parts) == 3 else 1.0
+            count = int(np.floor((stop - start) / step + 1e-9)) + 1
+            if count < 1:
+                raise ValueError
+            return (start + step * np.arange(count)).tolist()
+        return [float(x) for x in text.split(",") if x]
     except ValueError:
-        raise BuildError(f"--values must be numbers separated by commas, got {text!r}") from None
+        raise BuildError(
+            f"--values must be numbers separated by commas or a range START:STOP[:STEP], "
+            f"got {text!r}"
+        ) from None
 
 
 @app.command("order")
@@ -41,7 +56,8 @@ def order(
     ] = None,
     values: Annotated[
         str | None,
-        typer.Option(help="Class values, comma-separated (ages with gaps, bin centres)."),
+        typer.Option(help="Class values: 1,2,5,10 (ages with gaps, bin centres) or a "
+                     "range 1:90 (inclusive, optional :STEP)."),
     ] = None,
     names_file: Annotated[
         Path | None,
@@ -73,6 +89,8 @@ def order(
                      sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
 
-from . import build_wordnet  # noqa: E402
+from . import build_confusion, build_table, build_wordnet  # noqa: E402  (one line each)
 
+app.command("confusion")(build_confusion.confusion)
+app.command("table")(build_table.table)
 app.command("wordnet")(build_wordnet.wordnet)

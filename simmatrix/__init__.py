@@ -12,7 +12,9 @@ from .errors import (
     MissingDependencyError,
     SimMatrixError,
 )
+from .io import load, save
 from .matrix import ORIENTATION, SimilarityMatrix, as_matrix
+from .validate import ValidationReport, check
 
 __all__ = [
     "__version__",
@@ -23,5 +25,9 @@ __all__ = [
     "ORIENTATION",
     "SimMatrixError",
     "SimilarityMatrix",
+    "ValidationReport",
     "as_matrix",
+    "check",
+    "load",
+    "save",
 ]

@@ -19,6 +19,7 @@ import json
 import os
 from pathlib import Path
 
+from ._files import read_text
 from .errors import MatrixFileError
 from .matrix import check_classes
 
@@ -40,12 +41,7 @@ def read_classes(path: str | os.PathLike, key: str = "name") -> tuple[str, ...]:
         For ImageNet-style ``{"0": [wnid, name]}`` files: take the name or the id (wnid).
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise MatrixFileError(f"class list {str(p)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MatrixFileError(f"cannot read class list {str(p)!r}: {exc}") from None
+    text = read_text(p, "class list")
     if not text.strip():
         raise MatrixFileError(f"class list {str(p)!r} is empty")
     stripped = text.lstrip()

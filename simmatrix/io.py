@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .catalogue import resolve
 from .errors import InvalidMatrixError, MatrixFileError
 from .matrix import SimilarityMatrix, default_classes
 from .validate import check
@@ -211,10 +212,12 @@ def _write_csv(S: SimilarityMatrix, tmp: Path, values: np.ndarray) -> None:
 def read(path: str | os.PathLike) -> tuple[Any, tuple[str, ...] | None, dict[str, Any]]:
     """Read ``(values, classes, metadata)`` without checking the values.
 
+    ``path`` may also name a catalogue entry (``"ages-1-90-r0.8"``).
+
     This is what ``simmatrix validate`` uses, so that a broken matrix can be reported
     rather than refused. File problems raise :class:`MatrixFileError`.
     """
-    path = Path(path)
+    path = resolve(path)
     fmt = _format(path)
     if not path.exists():
         raise MatrixFileError(f"'{path}' does not exist")
@@ -230,7 +233,7 @@ def read(path: str | os.PathLike) -> tuple[Any, tuple[str, ...] | None, dict[str
 
 
 def load(path: str | os.PathLike, *, validate: bool = True) -> SimilarityMatrix:
-    """Load a matrix file (format by extension) as a :class:`SimilarityMatrix`.
+    """Load a matrix file (format by extension) or catalogue entry as a SimilarityMatrix.
 
     With ``validate=True`` (the default) a matrix that breaks the contract raises
     :class:`~simmatrix.errors.InvalidMatrixError`.
@@ -387,8 +390,13 @@ def _read_csv(path: Path):
             f"'{path}': the first column's labels must equal the header's class names in "
             "the same order"
         )
-    try:
-        values = np.array([[float(x) for x in r[1:]] for r in body], dtype=np.float64)
-    except ValueError as exc:
-        raise MatrixFileError(f"'{path}': {exc}") from None
+    values = np.empty((len(body), len(header)), dtype=np.float64)
+    for i, r in enumerate(body):
+        for j, cell in enumerate(r[1:]):
+            try:
+                values[i, j] = float(cell)
+            except ValueError:
+                raise MatrixFileError(
+                    f"'{path}' row {labels[i]!r}, column {header[j]!r}: {cell!r} is not a number"
+                ) from None
     return values.reshape(len(body), len(header)), tuple(labels), {}

@@ -43,9 +43,9 @@ def lower_bound(S: SimilarityMatrix, l: float) -> SimilarityMatrix:  # noqa: E74
     Similarities at or below ``l`` become 0, so only close classes earn credit.
 
     >>> import numpy as np
-    >>> S = SimilarityMatrix(np.array([[1.0, 0.6], [0.3, 1.0]]))
+    >>> S = SimilarityMatrix(np.array([[1.0, 0.75], [0.3, 1.0]]))
     >>> lower_bound(S, 0.5).values.tolist()
-    [[1.0, 0.2], [0.0, 1.0]]
+    [[1.0, 0.5], [0.0, 1.0]]
     """
     if not 0 <= l < 1:
         raise BuildError(f"lower bound must be in [0, 1), got {l}")

@@ -10,10 +10,10 @@ import shutil
 import _wordnet_fixtures as wf
 import numpy as np
 import pytest
-from simmatrix.cli import main
 
 from simmatrix import io
 from simmatrix.builders.wordnet import build_wordnet, read_mapping, resolve_classes
+from simmatrix.cli import main
 from simmatrix.errors import BuildError
 
 wn, graph = wf.wn, wf.graph  # the shared session fixtures

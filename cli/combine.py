@@ -1,0 +1,63 @@
+"""``simmatrix combine``: one matrix from several, classes aligned by name."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simmatrix import io
+from simmatrix.combine import combine as combine_matrices
+from simmatrix.errors import BuildError
+from simmatrix.matrix import fingerprint_file
+
+from ._common import Dtype, DtypeOption, ForceOption, OutOption, check_output, finish_build
+
+
+class How(str, Enum):
+    mean = "mean"
+    product = "product"
+    max = "max"
+    min = "min"
+
+
+def _parse_weights(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise BuildError(f"--weights must be comma-separated numbers, got {text!r}") from None
+
+
+def combine(
+    inputs: Annotated[list[Path], typer.Argument(
+        help="Two or more matrix files (.npy, .parquet, .csv).", show_default=False)],
+    out: OutOption,
+    how: Annotated[How, typer.Option(
+        "--how", help="mean (weighted), product (weighted: geometric mean), max or min.")]
+        = How.mean,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="One weight per input, e.g. 0.7,0.3 (normalised to sum 1).")]
+        = None,
+    intersect: Annotated[bool, typer.Option(
+        "--intersect", help="Keep only the classes every input has (instead of failing).")]
+        = False,
+    force: ForceOption = False,
+    dtype: DtypeOption = Dtype.float64,
+) -> None:
+    """Combine matrices elementwise; classes are matched by name, not position."""
+    if len(inputs) < 2:
+        raise BuildError(f"combine needs at least two matrices, got {len(inputs)}")
+    check_output(out, force)
+    matrices = [io.load(p) for p in inputs]
+    S = combine_matrices(
+        matrices, how=how.value, intersect=intersect,
+        weights=_parse_weights(weights) if weights is not None else None,
+        labels=[p.name for p in inputs], sources=[fingerprint_file(p) for p in inputs],
+    )
+    dropped = S.metadata["dropped_classes"]
+    if dropped:
+        typer.echo(f"simmatrix: --intersect dropped {len(dropped)} classes not in every "
+                   f"input; kept {len(S)}", err=True)
+    finish_build(S, out, force=force, dtype=dtype)

@@ -1,0 +1,54 @@
+"""``simmatrix plot``: a heatmap of a matrix, or one class's neighbours as bars."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simmatrix import io
+from simmatrix.errors import MatrixFileError
+from simmatrix.plot import ORDERS, heatmap, neighbours
+
+from ._common import ForceOption
+
+IMAGE_TYPES = (".png", ".svg", ".pdf")
+
+
+def plot(
+    file: Annotated[Path, typer.Argument(help="A matrix file or catalogue name.",
+                                         show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Image: .png, .svg or .pdf.",
+                                         show_default=False)],
+    row: Annotated[str | None, typer.Option(help="Draw this class's neighbours as bars.")]
+    = None,
+    top: Annotated[int, typer.Option(min=1, help="Neighbours shown with --row.")] = 20,
+    order: Annotated[str, typer.Option(help=f"Heatmap order: {', '.join(ORDERS)}.")] = "auto",
+    title: Annotated[str | None, typer.Option(help="Title of the picture.")] = None,
+    force: ForceOption = False,
+) -> None:
+    """Draw FILE as a heatmap (classes clustered so structure shows) or one row as bars."""
+    if output.suffix.lower() not in IMAGE_TYPES:
+        raise MatrixFileError(
+            f"'{output}': the picture must be one of {', '.join(IMAGE_TYPES)}"
+        )
+    parent = output.parent if str(output.parent) else Path(".")
+    if not parent.is_dir():
+        raise MatrixFileError(f"output folder '{parent}' does not exist; create it first")
+    if output.exists() and not force:
+        raise MatrixFileError(f"'{output}' already exists; pass --force to overwrite it")
+    S = io.load(file)
+    fig = neighbours(S, row, top=top, title=title) if row else heatmap(S, order=order,
+                                                                        title=title)
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{output.name}.", suffix=output.suffix)
+    os.close(fd)
+    try:
+        fig.savefig(tmp)
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    typer.echo(f"wrote {output}", err=True)

@@ -1,0 +1,110 @@
+"""The catalogue: ready-made matrices shipped in ``matrices/``, found by name.
+
+Each entry is a *recipe*: one ``simmatrix`` command line, run from the folder that holds
+the catalogue, that rebuilds the shipped file from the project's own builders and the class
+lists in ``matrices/sources/``. ``matrices/index.json`` is the machine-readable manifest
+(name, classes, builder and parameters, command, file size, checksum of the values);
+``matrices/README.md`` is the same table for people. Both are written by
+``simmatrix catalogue build``, and a test rebuilds every entry and compares it with the
+shipped file, so the catalogue cannot drift from the code.
+
+Files are float32 parquet with zstd: the values of these builders repeat a lot (wup, LCA
+heights, r^d), so a 1000×1000 matrix takes far less than its 4 MB in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import MatrixFileError
+
+INDEX = "index.json"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one catalogue entry is made: a name, a description and a CLI command."""
+
+    name: str
+    description: str
+    args: tuple[str, ...]  # after "simmatrix", with {out} for the output path
+    extras: tuple[str, ...] = ()  # the optional dependencies the command needs
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.parquet"
+
+    def argv(self, out: str | os.PathLike) -> list[str]:
+        return [a.replace("{out}", str(out)) for a in self.args]
+
+    def command(self) -> str:
+        return "simmatrix " + shlex.join(self.argv(self.file))
+
+
+COMMON = ("--dtype", "float32", "-o", "{out}")
+
+RECIPES: tuple[Recipe, ...] = (
+    Recipe(
+        "ages-1-90-r0.8",
+        "Ages 1..90 as ordered classes, S = 0.8^|i-j| (the paper's UTKFace setting)",
+        ("build", "order", "--values", "1:90", "--reduction", "0.8", *COMMON),
+    ),
+)
+
+
+def recipes() -> dict[str, Recipe]:
+    return {r.name: r for r in RECIPES}
+
+
+def folder() -> Path:
+    """The folder of the shipped catalogue (``matrices/``, installed as package data)."""
+    override = os.environ.get("SIMMATRIX_CATALOGUE")
+    if override:
+        return Path(override)
+    return Path(str(resources.files("simmatrix.matrices")))
+
+
+def entries(root: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """The manifest: one dict per shipped matrix."""
+    path = Path(root or folder()) / INDEX
+    if not path.exists():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))["entries"]
+
+
+def find(name: str, root: str | os.PathLike | None = None) -> Path | None:
+    """The file of catalogue entry ``name``, or None if there is no such entry."""
+    base = Path(root or folder())
+    for e in entries(base):
+        if e["name"] == name:
+            return base / e["file"]
+    return None
+
+
+def resolve(source: str | os.PathLike) -> Path:
+    """A path as given, or the file of a catalogue entry when ``source`` names one.
+
+    An existing file wins over a catalogue name; a name that is neither is an error listing
+    the catalogue.
+    """
+    p = Path(source)
+    if p.exists() or p.suffix.lower() in (".npy", ".parquet", ".csv") or os.sep in str(source):
+        return p
+    found = find(str(source))
+    if found is not None:
+        return found
+    names = [e["name"] for e in entries()]
+    import difflib
+
+    close = difflib.get_close_matches(str(source), names, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise MatrixFileError(
+        f"{str(source)!r} is neither a file nor a catalogue entry{hint} "
+        "(see: simmatrix catalogue list)"
+    )

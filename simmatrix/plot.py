@@ -1,0 +1,102 @@
+"""Pictures of a matrix: a heatmap ordered so structure shows, and one class's neighbours.
+
+matplotlib is imported only here, through its object-oriented API (no pyplot, no display),
+so drawing works headless. Install it with ``pip install "simmatrix[plot]"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import BuildError, require
+from .matrix import SimilarityMatrix
+
+MAX_LABELLED = 100  # axes are labelled up to this many classes
+ORDERS = ("auto", "cluster", "given")
+
+
+def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
+    """Row/column order for a heatmap.
+
+    ``"given"`` keeps the matrix's order; ``"cluster"`` applies average-linkage hierarchical
+    clustering (scipy) to the distance ``1 − (S + Sᵀ)/2`` and takes its leaf order;
+    ``"auto"`` keeps the order of builders whose order already means something (class order,
+    hierarchy leaves) and clusters otherwise.
+    """
+    if order not in ORDERS:
+        raise BuildError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+    n = len(S)
+    if order == "auto":
+        given = S.metadata.get("builder") in ("order", "hierarchy")
+        order = "given" if given else "cluster"
+    if order == "given" or n < 3:
+        return np.arange(n)
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    vals = S.to_dense().astype(np.float64)
+    dist = 1.0 - (vals + vals.T) / 2.0
+    np.fill_diagonal(dist, 0.0)
+    Z = linkage(squareform(np.clip(dist, 0, None), checks=False), method="average",
+                optimal_ordering=n <= 300)
+    return leaves_list(Z)
+
+
+def heatmap(S: SimilarityMatrix, *, order: str = "auto", title: str | None = None,
+            cmap: str = "viridis") -> Any:
+    """A matplotlib Figure with the heatmap of ``S`` and a colour bar.
+
+    Classes are labelled on both axes when there are at most 100 of them. Rows are true
+    classes, columns predicted classes.
+    """
+    figure_mod = require("matplotlib.figure", "plot")
+    idx = leaf_order(S, order)
+    vals = S.to_dense()[np.ix_(idx, idx)]
+    n = len(S)
+    size = min(14.0, max(5.0, 0.12 * n + 3.0)) if n <= MAX_LABELLED else 9.0
+    fig = figure_mod.Figure(figsize=(size + 1.2, size), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    im = ax.imshow(vals, vmin=0.0, vmax=1.0, cmap=cmap, interpolation="nearest",
+                   aspect="equal")
+    fig.colorbar(im, ax=ax, shrink=0.8, label="similarity S[true, predicted]")
+    names = [S.classes[i] for i in idx]
+    if n <= MAX_LABELLED:
+        fontsize = max(4.0, min(9.0, 600.0 / max(n, 1)))
+        ax.set_xticks(range(n), names, rotation=90, fontsize=fontsize)
+        ax.set_yticks(range(n), names, fontsize=fontsize)
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    builder = S.metadata.get("builder") or "matrix"
+    ax.set_title(title or f"{builder}: {n} classes")
+    return fig
+
+
+def neighbours(S: SimilarityMatrix, cls: str, *, top: int = 20, title: str | None = None) -> Any:
+    """A horizontal bar chart of the ``top`` classes most similar to true class ``cls``."""
+    figure_mod = require("matplotlib.figure", "plot")
+    try:
+        i = S.index(cls)
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(str(cls), S.classes, n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise BuildError(f"class {str(cls)!r} is not in the matrix{hint}") from None
+    row = S.row(cls).astype(np.float64)
+    row[i] = -np.inf
+    top = max(1, min(top, len(S) - 1))
+    idx = np.argsort(-row, kind="stable")[:top]
+    fig = figure_mod.Figure(figsize=(7, 1.0 + 0.3 * top), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    ax.barh(range(top), row[idx], color="tab:blue")
+    ax.set_yticks(range(top), [S.classes[j] for j in idx])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(f"S[{cls}, predicted]")
+    ax.set_title(title or f"classes most similar to {cls!r}")
+    return fig

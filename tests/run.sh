@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: what CI runs (.ci/run calls exactly this).
+#   bash tests/run.sh [pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+
+# WordNet 3.0 comes from Debian's packages (nltk's downloader needs the internet).
+if command -v apt-get >/dev/null && ! dpkg -s wordnet-base wordnet-sense-index >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wordnet-base wordnet-sense-index
+fi
+
+# torch first and pinned: the CPU build; an unpinned "torch" pulls a multi-GB CUDA build.
+"$PY" -m pip install -q "torch==2.13.0"
+"$PY" -m pip install -q -e ".[dev]"
+
+exec "$PY" -m pytest -n 2 "$@"

@@ -1,0 +1,57 @@
+"""Pictures rendered for real (headless matplotlib) and checked as PNG files."""
+
+import numpy as np
+
+from conftest import assert_one_line_error
+from simmatrix import SimilarityMatrix, io
+from simmatrix.plot import leaf_order
+
+
+def _png_pixels(path):
+    import matplotlib.image as mpimg
+
+    return mpimg.imread(path)
+
+
+def _blocks():
+    """Two obvious groups, shuffled: clustering must bring each group together."""
+    names = ["rose", "truck", "tulip", "bus", "lily", "van"]
+    group = np.array([0, 1, 0, 1, 0, 1])
+    vals = np.where(group[:, None] == group[None, :], 0.8, 0.05)
+    np.fill_diagonal(vals, 1)
+    return SimilarityMatrix(vals, names, {"builder": "test"})
+
+
+def test_cluster_order_groups_similar_classes():
+    S = _blocks()
+    order = [S.classes[i] for i in leaf_order(S, "cluster")]
+    flowers = {"rose", "tulip", "lily"}
+    first = set(order[:3])
+    assert first == flowers or first == {"truck", "bus", "van"}
+    assert list(leaf_order(S, "given")) == list(range(6))
+
+
+def test_heatmap_png(cli, tmp_path):
+    io.save(_blocks(), tmp_path / "m.parquet")
+    res = cli("plot", tmp_path / "m.parquet", "-o", tmp_path / "h.png")
+    assert res.code == 0, res
+    img = _png_pixels(tmp_path / "h.png")
+    assert img.shape[0] > 300 and img.shape[1] > 300
+    assert img[..., :3].std() > 0.05  # not blank
+
+
+def test_row_bars_png(cli, tmp_path):
+    io.save(_blocks(), tmp_path / "m.npy")
+    res = cli("plot", tmp_path / "m.npy", "--row", "rose", "--top", 3, "-o", tmp_path / "r.png")
+    assert res.code == 0, res
+    assert _png_pixels(tmp_path / "r.png")[..., :3].std() > 0.05
+
+
+def test_plot_errors(cli, tmp_path):
+    io.save(_blocks(), tmp_path / "m.npy")
+    res = cli("plot", tmp_path / "m.npy", "--row", "roses", "-o", tmp_path / "r.png")
+    assert_one_line_error(res, 2)
+    assert "did you mean 'rose'" in res.err and not (tmp_path / "r.png").exists()
+    res = cli("plot", tmp_path / "m.npy", "-o", tmp_path / "r.gif")
+    assert_one_line_error(res, 2)
+    assert not (tmp_path / "r.gif").exists()
