@@ -50,7 +50,11 @@ DEBIAN_WORDNET = Path("/usr/share/wordnet")
 
 
 def lexnames_text() -> str:
-    """The ``lexnames`` file: ``NN<TAB>name<TAB>category`` per line, as WordNet ships it."""
+    """The ``lexnames`` file: ``NN<TAB>name<TAB>category`` per line, as WordNet ships it.
+
+    >>> lexnames_text().splitlines()[5].split()
+    ['05', 'noun.animal', '1']
+    """
     return "".join(
         f"{i:02d}\t{name}\t{_CATEGORY[name.split('.')[0]]}\n" for i, name in enumerate(LEXNAMES)
     )

@@ -288,9 +288,11 @@ def build_wordnet(
 
     Examples
     --------
-    >>> S = build_wordnet(["dog", "cat", "n01440764"])  # doctest: +SKIP
-    >>> round(S["dog", "cat"], 4)                       # doctest: +SKIP
+    >>> S = build_wordnet(["dog", "cat", "n01440764"])
+    >>> round(S["dog", "cat"], 4)  # nltk: dog.n.01.wup_similarity(cat.n.01)
     0.8571
+    >>> S.metadata["synsets"]["n01440764"]["synset"]
+    'tench.n.01'
     """
     from .. import wordnet_measures as M
     from ..wordnet_graph import load_graph
