@@ -273,7 +273,8 @@ def load_graph(cache: bool | str | os.PathLike = True) -> WordNetGraph:
                 return graph
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache file is rebuilt below
-    graph = WordNetGraph(*(_taxonomy_from_nltk(open_wordnet(), pos) for pos in POSES),
+    wn = open_wordnet(root)
+    graph = WordNetGraph(*(_taxonomy_from_nltk(wn, pos) for pos in POSES),
                          root=str(root), fingerprint=fp)
     if cache:
         try:
@@ -283,15 +284,22 @@ def load_graph(cache: bool | str | os.PathLike = True) -> WordNetGraph:
     return graph
 
 
-def open_wordnet():
-    """nltk's WordNet reader, or a BuildError that says how to install WordNet."""
+def open_wordnet(root: Path | None = None):
+    """nltk's WordNet reader on ``root`` (the folder that was fingerprinted), else nltk's own.
+
+    Raises a BuildError that says how to install WordNet when nltk cannot find it.
+    """
     from .errors import require
 
     require("nltk", "wordnet")
-    from nltk.corpus import wordnet as wn
-
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # "multilingual functions are not available"
+        if root is not None and root.is_dir():
+            from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+            return WordNetCorpusReader(str(root), None)
+        from nltk.corpus import wordnet as wn
+
         try:
             wn.ensure_loaded()
         except LookupError:
