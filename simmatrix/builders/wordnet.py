@@ -165,11 +165,10 @@ def _unknown_message(graph, failed) -> str:
 
 def read_mapping(path: str | os.PathLike) -> dict[str, str]:
     """Read ``class → synset`` overrides: a JSON object, or lines ``class<TAB or ,>target``."""
+    from .._files import read_text
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise MatrixFileError(f"cannot read mapping file {str(p)!r}: {exc}") from None
+    text = read_text(p, "mapping file")
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
