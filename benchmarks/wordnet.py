@@ -32,7 +32,7 @@ INDEX = [HERE.parent.parent / "shared" / "data" / "imagenet_class_index.json",
 def imagenet() -> None:
     from nltk.corpus import wordnet as wn
 
-    from simmatrix.builders.wordnet import build_wordnet
+    from simmatrix.builders.wordnet import wordnet_matrix
     from simmatrix.wordnet_graph import load_graph
 
     path = next(p for p in INDEX if p.is_file())
@@ -54,7 +54,7 @@ def imagenet() -> None:
     pairs = [(rng.randrange(1000), rng.randrange(1000)) for _ in range(3000)]
     for measure in ("wup", "path", "lch"):
         t = time.perf_counter()
-        S = build_wordnet(wnids, measure)
+        S = wordnet_matrix(wnids, measure)
         ours = time.perf_counter() - t
         f = getattr(type(syn[0]), f"{measure}_similarity")
         t = time.perf_counter()
@@ -70,7 +70,7 @@ def imagenet() -> None:
 
 
 def big(n: int, dtype: str = "float64") -> None:
-    from simmatrix.builders.wordnet import build_wordnet
+    from simmatrix.builders.wordnet import wordnet_matrix
     from simmatrix.wordnet_graph import load_graph
 
     g = load_graph()
@@ -78,7 +78,7 @@ def big(n: int, dtype: str = "float64") -> None:
     ids = np.sort(rng.choice(len(g.n), size=n, replace=False))
     names = [g.n.names[k] for k in ids]
     t = time.perf_counter()
-    S = build_wordnet(names, "wup", dtype=np.dtype(dtype))
+    S = wordnet_matrix(names, "wup", dtype=np.dtype(dtype))
     took = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     v = S.values

@@ -72,7 +72,7 @@ def wordnet(
     force: ForceOption = False,
 ) -> None:
     """Similarities of WordNet 3.0 synsets: wup, path, lch, res, lin or jcn, equal to nltk's."""
-    from simmatrix.builders.wordnet import build_wordnet, read_mapping
+    from simmatrix.builders.wordnet import read_mapping, wordnet_matrix
 
     if (classes is None) == (names is None):
         raise BuildError("give the classes with exactly one of --classes FILE or --names a,b,c")
@@ -86,7 +86,7 @@ def wordnet(
     if measure.value in ("res", "lin", "jcn") and ic != "intrinsic":
         require_file(Path(ic), "IC file")
     with _bar(f"wordnet {measure.value}") as progress:
-        S = build_wordnet(class_list, measure.value, ic=ic, mapping=overrides,
+        S = wordnet_matrix(class_list, measure.value, ic=ic, mapping=overrides,
                           progress=progress, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
 

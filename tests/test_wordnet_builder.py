@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from simmatrix import io
-from simmatrix.builders.wordnet import build_wordnet, read_mapping, resolve_classes
+from simmatrix.builders.wordnet import read_mapping, resolve_classes, wordnet_matrix
 from simmatrix.cli import main
 from simmatrix.errors import BuildError
 
@@ -69,7 +69,7 @@ def test_unknown_names_one_error_with_suggestions(graph):
 
 def test_built_matrix_is_nltk_wup_with_unit_diagonal(wn):
     wnids = wf.imagenet_wnids()[::10]
-    S = build_wordnet(wnids, "wup")
+    S = wordnet_matrix(wnids, "wup")
     syn = [wn.synset_from_pos_and_offset("n", int(w[1:])) for w in wnids]
     off = [(i, j) for i in range(100) for j in range(100) if i != j]
     for i, j in random.Random(5).sample(off, 300):
@@ -83,7 +83,7 @@ def test_built_matrix_is_nltk_wup_with_unit_diagonal(wn):
 
 def test_lch_is_scaled_by_its_maximum(wn):
     names = ["dog", "cat", "rose", "car", "tench"]
-    S = build_wordnet(names, "lch")
+    S = wordnet_matrix(names, "lch")
     top = S.metadata["scale"]["divided_by"]
     syn = [wn.synsets(n, "n")[0] for n in names]
     assert top == pytest.approx(math.log(2 * 19), abs=1e-12)  # WordNet 3.0 noun depth 19

@@ -250,7 +250,7 @@ def to_unit(raw: np.ndarray, measure: str, tax, table: np.ndarray | None) -> tup
     return np.nan_to_num(S, nan=0.0, posinf=1.0, neginf=0.0), info
 
 
-def build_wordnet(
+def wordnet_matrix(
     classes: Iterable[str],
     measure: str = "wup",
     *,
@@ -287,7 +287,7 @@ def build_wordnet(
 
     Examples
     --------
-    >>> S = build_wordnet(["dog", "cat", "n01440764"])
+    >>> S = wordnet_matrix(["dog", "cat", "n01440764"])
     >>> round(S["dog", "cat"], 4)  # nltk: dog.n.01.wup_similarity(cat.n.01)
     0.8571
     >>> S.metadata["synsets"]["n01440764"]["synset"]
