@@ -14,7 +14,7 @@ import typer
 from simmatrix import __version__
 from simmatrix.errors import MissingDependencyError, SimMatrixError
 
-from . import build, catalogue, combine, matrix_commands, plot
+from . import build, catalogue, combine, data, matrix_commands, plot
 
 # Newer typer ships its own copy of click and raises that copy's exceptions; older typer
 # raises click's. Catch whichever are importable.
@@ -34,6 +34,7 @@ app = typer.Typer(
 )
 app.add_typer(build.app, name="build")
 app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(data.app, name="data")
 matrix_commands.register(app)
 app.command("combine")(combine.combine)
 app.command("plot")(plot.plot)

@@ -89,15 +89,19 @@ def order(
                      sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
 
-from . import build_confusion, build_table  # noqa: E402  (registered below, one line each)
 
+
+# One module per builder; registered here in the order the help lists them.
+from . import (  # noqa: E402
+    build_confusion,
+    build_embedding,
+    build_hierarchy,
+    build_table,
+    build_wordnet,
+)
+
+app.command("wordnet")(build_wordnet.wordnet)
+app.command("embedding")(build_embedding.embedding)
+app.command("hierarchy")(build_hierarchy.hierarchy)
 app.command("confusion")(build_confusion.confusion)
 app.command("table")(build_table.table)
-
-from . import build_hierarchy  # noqa: E402
-
-app.command("hierarchy")(build_hierarchy.hierarchy)
-
-from . import build_embedding  # noqa: E402
-
-app.command("embedding")(build_embedding.embedding)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from simmatrix import io
+from simmatrix._files import atomic_path
 from simmatrix.errors import MatrixFileError
 from simmatrix.plot import ORDERS, heatmap, neighbours
 
@@ -43,12 +42,6 @@ def plot(
     S = io.load(file)
     fig = neighbours(S, row, top=top, title=title) if row else heatmap(S, order=order,
                                                                         title=title)
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{output.name}.", suffix=output.suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(output) as tmp:
+        fig.savefig(tmp, format=output.suffix[1:].lower())
     typer.echo(f"wrote {output}", err=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
+import tempfile
 from pathlib import Path
 
 from .errors import MatrixFileError
@@ -28,3 +30,28 @@ def csv_rows(text: str, path: str | os.PathLike) -> list[list[str]]:
     delim = "\t" if Path(path).suffix.lower() == ".tsv" else ","
     rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), delimiter=delim)]
     return [r for r in rows if any(r)]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside ``path``; rename it into place only on success.
+
+    An error or an interrupt (KeyboardInterrupt included) removes the temporary file, so a
+    failed write never leaves a partial or empty ``path``. The file gets the permissions a
+    plain ``open()`` would give it (mkstemp's are owner-only).
+    """
+    path = Path(path)
+    suffix = "".join(path.suffixes[-1:]) or ".tmp"
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
+                               prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

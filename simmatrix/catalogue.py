@@ -51,6 +51,27 @@ COMMON = ("--dtype", "float32", "-o", "{out}")
 
 RECIPES: tuple[Recipe, ...] = (
     Recipe(
+        "cifar10-wordnet-wup",
+        "CIFAR-10, Wu-Palmer similarity on WordNet 3.0 (first noun senses, checked)",
+        ("build", "wordnet", "--classes", "sources/cifar10.txt", "--measure", "wup", *COMMON),
+        ("wordnet",),
+    ),
+    Recipe(
+        "cifar100-wordnet-wup",
+        "CIFAR-100, Wu-Palmer similarity on WordNet 3.0; 24 classes mapped to the sense the "
+        "images show (sources/cifar100_wordnet.tsv)",
+        ("build", "wordnet", "--classes", "sources/cifar100.json", "--mapping",
+         "sources/cifar100_wordnet.tsv", "--measure", "wup", *COMMON),
+        ("wordnet",),
+    ),
+    Recipe(
+        "imagenet1k-wordnet-wup",
+        "ImageNet-1k wnids, Wu-Palmer similarity on WordNet 3.0",
+        ("build", "wordnet", "--classes", "sources/imagenet_class_index.json", "--measure",
+         "wup", *COMMON),
+        ("wordnet",),
+    ),
+    Recipe(
         "ages-1-90-r0.8",
         "Ages 1..90 as ordered classes, S = 0.8^|i-j| (the paper's UTKFace setting)",
         ("build", "order", "--values", "1:90", "--reduction", "0.8", *COMMON),

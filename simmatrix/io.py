@@ -26,16 +26,15 @@ replaced with ``overwrite=True``.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._files import atomic_path
 from .catalogue import resolve
 from .errors import InvalidMatrixError, MatrixFileError
 from .matrix import SimilarityMatrix, default_classes
@@ -85,21 +84,6 @@ def check_writable(path: str | os.PathLike, overwrite: bool = False) -> list[Pat
     return outs
 
 
-@contextlib.contextmanager
-def _atomic(path: Path):
-    """Yield a temporary path beside ``path``; rename it into place only on success."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
-                               prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _header(S: SimilarityMatrix, layout: str) -> dict[str, Any]:
     return {
         "format": "simmatrix",
@@ -128,16 +112,16 @@ def save(
         check(S)
     if fmt == ".npy":
         values = _dense_for(S, path)
-        with _atomic(outs[1]) as tmp:
+        with atomic_path(outs[1]) as tmp:
             tmp.write_text(json.dumps(_header(S, "npy"), indent=1, ensure_ascii=False),
                            encoding="utf-8")
-        with _atomic(path) as tmp, open(tmp, "wb") as fh:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.save(fh, np.ascontiguousarray(values), allow_pickle=False)
     elif fmt == ".parquet":
-        with _atomic(path) as tmp:
+        with atomic_path(path) as tmp:
             _write_parquet(S, tmp)
     else:
-        with _atomic(path) as tmp:
+        with atomic_path(path) as tmp:
             _write_csv(S, tmp, _dense_for(S, path))
     return outs
 

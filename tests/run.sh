@@ -16,4 +16,7 @@ fi
 "$PY" -m pip install -q "torch==2.13.0"
 "$PY" -m pip install -q -e ".[dev]"
 
+# Install WordNet 3.0 where nltk finds it, from the Debian folder (offline, idempotent).
+"$PY" -m simmatrix data wordnet
+
 exec "$PY" -m pytest -n 2 "$@"

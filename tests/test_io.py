@@ -187,3 +187,13 @@ def test_csv_labels_must_match_header(tmp_path):
     (tmp_path / "m.csv").write_text("class,a,b\nb,1,0\na,0,1\n")
     with pytest.raises(InvalidMatrixError, match="labels must equal"):
         io.load(tmp_path / "m.csv")
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    io.save(sample(), tmp_path / "m.npy")
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("m.npy", "m.npy.json"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask

@@ -1,0 +1,106 @@
+"""``simmatrix build wordnet``: WordNet 3.0 similarities between classes (nltk's measures)."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simmatrix.classlist import parse_names, read_classes
+from simmatrix.errors import BuildError
+
+from ._common import (
+    Dtype,
+    DtypeOption,
+    ForceOption,
+    LowerBoundOption,
+    OutOption,
+    check_output,
+    finish_build,
+    require_file,
+)
+
+
+class Measure(str, Enum):
+    wup = "wup"
+    path = "path"
+    lch = "lch"
+    res = "res"
+    lin = "lin"
+    jcn = "jcn"
+
+
+@contextmanager
+def _bar(label: str):
+    """A rich bar on stderr driven by ``callback(done, total)``; silent off a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def wordnet(
+    output: OutOption,
+    classes: Annotated[
+        Path | None,
+        typer.Option("--classes", help="Class list: names, wnids or synset names, one per line, "
+                     "CSV, JSON, or imagenet_class_index.json (its wnids are used)."),
+    ] = None,
+    names: Annotated[
+        str | None, typer.Option("--names", help="Inline class list: 'rose,tulip,n01440764'.")
+    ] = None,
+    measure: Annotated[Measure, typer.Option(help="nltk's similarity measure.")] = Measure.wup,
+    ic: Annotated[
+        str, typer.Option("--ic", help="Information content for res/lin/jcn: 'intrinsic' "
+                          "(Seco et al. 2004, no corpus) or an nltk ic-*.dat file.")
+    ] = "intrinsic",
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="Per-class overrides, class<TAB>synset per line or a JSON object "
+                     "(maple_tree<TAB>maple.n.02)."),
+    ] = None,
+    lower_bound: LowerBoundOption = 0.0,
+    dtype: DtypeOption = "float64",
+    force: ForceOption = False,
+) -> None:
+    """Similarities of WordNet 3.0 synsets: wup, path, lch, res, lin or jcn, equal to nltk's."""
+    from simmatrix.builders.wordnet import build_wordnet, read_mapping
+
+    if (classes is None) == (names is None):
+        raise BuildError("give the classes with exactly one of --classes FILE or --names a,b,c")
+    check_output(output, force)
+    if classes is not None:
+        require_file(classes, "class list")
+        class_list = _read_class_list(classes)
+    else:
+        class_list = parse_names(names)
+    overrides = read_mapping(require_file(mapping, "mapping file")) if mapping else None
+    if measure.value in ("res", "lin", "jcn") and ic != "intrinsic":
+        require_file(Path(ic), "IC file")
+    with _bar(f"wordnet {measure.value}") as progress:
+        S = build_wordnet(class_list, measure.value, ic=ic, mapping=overrides,
+                          progress=progress, dtype=Dtype(dtype).value)
+    finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
+
+
+def _read_class_list(path: Path) -> tuple[str, ...]:
+    """Class names; for ImageNet's ``{"0": [wnid, name]}`` form, the wnids."""
+    import json
+
+    text = path.read_text(encoding="utf-8-sig", errors="replace").lstrip()
+    if text.startswith("{"):
+        try:
+            first = next(iter(json.loads(text).values()), None)
+        except (json.JSONDecodeError, AttributeError):
+            first = None
+        if isinstance(first, list) and len(first) == 2:
+            return read_classes(path, key="id")
+    return read_classes(path)

@@ -1,0 +1,46 @@
+"""``simmatrix data ...``: install the data builders read (WordNet 3.0 for nltk)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import JsonOption, echo_json
+
+app = typer.Typer(help="Install data that builders need.", no_args_is_help=True)
+
+
+@app.command("wordnet")
+def wordnet(
+    dir: Annotated[
+        Path | None,
+        typer.Option("--dir", help="nltk data folder to install into (default: the first "
+                     "writable one nltk searches, usually ~/nltk_data)."),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="A WordNet 3.0 database folder to copy (default: Debian's "
+                     "/usr/share/wordnet when installed, else nltk's downloader)."),
+    ] = None,
+    download: Annotated[
+        bool, typer.Option("--download", help="Use nltk's downloader (needs the internet).")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Reinstall if present.")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Install WordNet 3.0 where nltk finds it; offline from a local database folder."""
+    from simmatrix.wordnet_data import install_wordnet
+
+    r = install_wordnet(dir, source, download=download, force=force)
+    if json_out:
+        echo_json({"action": r.action, "folder": str(r.folder), "source": r.source,
+                   "version": r.version, "on_nltk_path": r.on_nltk_path})
+        return
+    verb = {"present": "already installed in", "copied": "copied into",
+            "downloaded": "downloaded into"}[r.action]
+    typer.echo(f"WordNet {r.version} {verb} {r.folder} (from {r.source})")
+    if not r.on_nltk_path:
+        typer.echo(f"note: nltk does not search {r.folder.parent.parent}; "
+                   f"set NLTK_DATA={r.folder.parent.parent}", err=True)

@@ -1,0 +1,320 @@
+"""WordNet similarity matrices: classes → synsets → nltk's measures for all pairs at once.
+
+A class name is resolved to one WordNet 3.0 synset (:func:`resolve_classes`):
+
+- an ImageNet wnid, ``n01440764`` = ``n`` + the 8-digit noun offset (``v`` for verbs);
+- a synset name, ``rose.n.01`` (as ``nltk.corpus.wordnet.synset``);
+- a plain name, ``rose`` or ``pickup truck``: its first noun sense, as
+  ``wn.synsets(name, "n")[0]``, trying the lemma forms ``pickup_truck``, ``pickup-truck``
+  in turn (nltk's morphology included, so ``foxes`` finds ``fox``);
+- any class may be overridden by a mapping ``{class: wnid | synset name | lemma}``.
+
+The chosen synset and its gloss are recorded per class in ``metadata["synsets"]``, so a user
+can check that ``mouse`` meant the animal. Names that resolve to nothing fail together, in
+one :class:`~simmatrix.errors.BuildError` with close WordNet lemmas as suggestions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BuildError, MatrixFileError
+from ..matrix import SimilarityMatrix, fingerprint_file
+
+MEASURES = ("wup", "path", "lch", "res", "lin", "jcn")
+_WNID = re.compile(r"^([nv])(\d{8})$")
+_SYNSET = re.compile(r"^(.+)\.([nvasr])\.(\d+)$")
+# nltk's WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS (WordNet's morphy(7WN) rules).
+_RULES = {
+    "n": [("s", ""), ("ses", "s"), ("ves", "f"), ("xes", "x"), ("zes", "z"), ("ches", "ch"),
+          ("shes", "sh"), ("men", "man"), ("ies", "y")],
+    "v": [("s", ""), ("ies", "y"), ("es", "e"), ("es", ""), ("ed", "e"), ("ed", ""),
+          ("ing", "e"), ("ing", "")],
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One class and its synset: ``how`` is "wnid", "synset", "lemma" or "mapping:<how>"."""
+
+    cls: str
+    pos: str
+    index: int
+    synset: str
+    gloss: str
+    how: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"synset": self.synset, "gloss": self.gloss, "from": self.how}
+
+
+def _morphy(tax, form: str) -> list[str]:
+    """nltk's ``_morphy``: the form itself and its base forms that are in the index."""
+    forms = tax.exceptions.get(form) or [form[: -len(o)] + n for o, n in _RULES[tax.pos]
+                                         if form.endswith(o)]
+    out = []
+    for f in [form, *forms]:
+        if f not in out and tax.senses(f):
+            out.append(f)
+    return out
+
+
+def lemma_forms(name: str) -> list[str]:
+    """WordNet lemma spellings to try for a class name, best first."""
+    base = re.sub(r"\s+", "_", name.strip().lower())
+    forms = [base, base.replace("-", "_"), base.replace("_", "-")]
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+def _resolve_one(graph, target: str) -> tuple[int, str, str] | None:
+    """(synset index, pos, how) for a wnid, synset name or plain name; None if unknown."""
+    t = target.strip()
+    m = _WNID.match(t)
+    if m:
+        k = graph[m.group(1)].by_offset(int(m.group(2)))
+        return None if k is None else (k, m.group(1), "wnid")
+    m = _SYNSET.match(t.lower())
+    if m:
+        lemma, pos, num = m.group(1), m.group(2), int(m.group(3))
+        if pos not in "nv":
+            return None
+        senses = graph[pos].senses(lemma)
+        return (senses[num - 1], pos, "synset") if 0 < num <= len(senses) else None
+    tax = graph["n"]
+    for form in lemma_forms(t):
+        for f in _morphy(tax, form):
+            return tax.senses(f)[0], "n", "lemma"
+    return None
+
+
+def _suggest(graph, name: str, limit: int = 3) -> list[str]:
+    tax = graph["n"]
+    out = []
+    for form in lemma_forms(name):
+        for token in re.split(r"[_\-]", form):  # a multi-word name's own words
+            if token != form and tax.senses(token) and token not in out:
+                out.append(token)
+        pool = [w for w in tax.lemmas if w[:1] == form[:1] and abs(len(w) - len(form)) <= 4]
+        out += [w for w in difflib.get_close_matches(form, pool, n=limit, cutoff=0.75)
+                if w not in out]
+    return out[: limit + 2]
+
+
+def resolve_classes(
+    classes: Iterable[str], graph=None, *, mapping: Mapping[str, str] | None = None,
+) -> list[Resolved]:
+    """Resolve every class to a synset, or raise one BuildError listing all that fail.
+
+    Parameters
+    ----------
+    classes : iterable of str
+        Class names, wnids or synset names, mixed freely.
+    graph : WordNetGraph, optional
+        From :func:`simmatrix.wordnet_graph.load_graph` (loaded when omitted).
+    mapping : mapping of str to str, optional
+        Overrides for single classes: ``{"maple_tree": "maple.n.02"}``.
+    """
+    if graph is None:
+        from ..wordnet_graph import load_graph
+
+        graph = load_graph()
+    mapping = dict(mapping or {})
+    out, failed = [], []
+    for cls in classes:
+        target = mapping.get(cls, cls)
+        hit = _resolve_one(graph, target)
+        if hit is None:
+            failed.append((cls, target))
+            continue
+        k, pos, how = hit
+        tax = graph[pos]
+        how = f"mapping:{how}" if cls in mapping else how
+        out.append(Resolved(cls, pos, k, tax.names[k], tax.glosses[k], how))
+    if failed:
+        raise BuildError(_unknown_message(graph, failed))
+    poses = {r.pos for r in out}
+    if len(poses) > 1:
+        verbs = [r.cls for r in out if r.pos == "v"]
+        raise BuildError(
+            f"classes must all be nouns or all verbs; {len(verbs)} of {len(out)} resolved to "
+            "verbs: " + ", ".join(repr(v) for v in verbs[:10])
+        )
+    return out
+
+
+def _unknown_message(graph, failed) -> str:
+    parts = []
+    for cls, target in failed[:20]:
+        what = repr(cls) if cls == target else f"{cls!r} (mapped to {target!r})"
+        close = _suggest(graph, target) if not _WNID.match(target) else []
+        parts.append(what + (f" (close: {', '.join(close)})" if close else ""))
+    more = f", ... ({len(failed) - 20} more)" if len(failed) > 20 else ""
+    noun = "class has" if len(failed) == 1 else "classes have"
+    return (f"{len(failed)} {noun} no WordNet 3.0 synset: " + ", ".join(parts) + more
+            + "; give a wnid (n01440764), a synset name (maple.n.02) or a lemma for each in "
+            "a mapping file (--mapping)")
+
+
+def read_mapping(path: str | os.PathLike) -> dict[str, str]:
+    """Read ``class → synset`` overrides: a JSON object, or lines ``class<TAB or ,>target``."""
+    from .._files import read_text
+
+    p = Path(path)
+    text = read_text(p, "mapping file")
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MatrixFileError(f"mapping file {str(p)!r} is not valid JSON: {exc}") from None
+        return {str(k): str(v) for k, v in data.items()}
+    out = {}
+    for num, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = re.split(r"\t|,", line, maxsplit=1)
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise MatrixFileError(
+                f"mapping file {str(p)!r} line {num}: expected 'class<TAB>synset', "
+                f"got {line.strip()!r}")
+        out[parts[0].strip()] = parts[1].strip()
+    return out
+
+
+def raw_similarity(graph, resolved: list[Resolved], measure: str = "wup", *,
+                   ic: str | os.PathLike = "intrinsic", dtype=np.float64, block: int = 2048,
+                   progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """nltk's own values for all pairs: ``out[i, j] = <measure>_similarity(s_i, s_j)``.
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_classes)
+        Equal to nltk's ``path/wup/lch_similarity`` (``simulate_root=True``) and to
+        ``res/lin/jcn_similarity`` with the given information content; not yet in [0, 1].
+    """
+    from .. import wordnet_measures as M
+
+    if measure not in MEASURES:
+        raise BuildError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
+    tax = graph[resolved[0].pos]
+    anc = M.Ancestry(tax, [r.index for r in resolved])
+    kw = {"block": block, "progress": progress}
+    if measure == "wup":
+        return M.wup(anc, dtype=dtype, **kw)
+    if measure in ("path", "lch"):
+        dist = M.path_distances(anc, dtype=dtype, **kw)
+        with np.errstate(divide="ignore"):
+            raw = 1.0 / (dist + 1.0) if measure == "path" else M.lch_from_distance(dist, tax)
+        return raw.astype(dtype, copy=False)
+    table = information_content(tax, ic)
+    lcs = M.lcs_ic(anc, table, **kw)
+    same = anc.ids[:, None] == anc.ids[None, :]
+    return M.ic_measures(measure, lcs, table[anc.ids], same).astype(dtype, copy=False)
+
+
+def information_content(tax, ic: str | os.PathLike = "intrinsic") -> np.ndarray:
+    """IC per synset: Seco et al.'s intrinsic IC, or read from an nltk ``ic-*.dat`` file."""
+    from .. import wordnet_measures as M
+
+    if str(ic) == "intrinsic":
+        return M.intrinsic_ic(tax)
+    if not Path(ic).is_file():
+        raise MatrixFileError(f"IC file {str(ic)!r} does not exist")
+    return M.read_ic_file(ic, tax)
+
+
+def to_unit(raw: np.ndarray, measure: str, tax, table: np.ndarray | None) -> tuple:
+    """Map nltk's values to [0, 1] (see ``docs/wordnet.md``); returns (S, scale info)."""
+    if measure in ("wup", "path"):
+        return raw, None
+    if measure == "lch":
+        top = float(np.log(2.0 * tax.taxonomy_depth))
+        return raw / top, {"divided_by": top, "taxonomy_depth": tax.taxonomy_depth}
+    top = float(np.max(table[np.isfinite(table)]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "res":
+            S = np.minimum(raw / top, 1.0)
+            info = {"divided_by": top, "max_ic": top}
+        elif measure == "lin":
+            S, info = np.clip(raw, 0.0, 1.0), None
+        else:  # jcn: 1 - (JC distance, capped at 2·max IC) / (2·max IC)
+            S = 1.0 - np.minimum(1.0 / raw, 2.0 * top) / (2.0 * top)
+            info = {"map": "1 - min(1/jcn, 2*max_ic) / (2*max_ic)", "max_ic": top}
+    return np.nan_to_num(S, nan=0.0, posinf=1.0, neginf=0.0), info
+
+
+def build_wordnet(
+    classes: Iterable[str],
+    measure: str = "wup",
+    *,
+    ic: str | os.PathLike = "intrinsic",
+    mapping: Mapping[str, str] | None = None,
+    cache: bool | str | os.PathLike = True,
+    dtype=np.float64,
+    block: int = 2048,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimilarityMatrix:
+    """Build S from WordNet 3.0: ``S[i, j]`` = the measure between the classes' synsets.
+
+    Parameters
+    ----------
+    classes : iterable of str, length C
+        Names, wnids or synset names (see :func:`resolve_classes`).
+    measure : {"wup", "path", "lch", "res", "lin", "jcn"}
+        nltk's measure; lch is divided by its maximum ``log 2D``, res by the largest IC,
+        jcn mapped by ``1 - min(1/jcn, 2·IC_max) / (2·IC_max)``.
+    ic : "intrinsic" or path
+        Information content for res/lin/jcn: Seco et al.'s ``1 - log(hypo+1)/log N``, or an
+        nltk ``ic-*.dat`` file.
+    mapping : mapping of str to str, optional
+        Per-class overrides.
+    cache : bool or path
+        Where the prepared WordNet graph is cached (see :mod:`simmatrix.wordnet_graph`).
+    progress : callable(done, total), optional
+        Called after each block of rows.
+
+    Returns
+    -------
+    SimilarityMatrix of shape (C, C)
+        Diagonal (and pairs of classes on one synset) 1.
+
+    Examples
+    --------
+    >>> S = build_wordnet(["dog", "cat", "n01440764"])
+    >>> round(S["dog", "cat"], 4)  # nltk: dog.n.01.wup_similarity(cat.n.01)
+    0.8571
+    >>> S.metadata["synsets"]["n01440764"]["synset"]
+    'tench.n.01'
+    """
+    from .. import wordnet_measures as M
+    from ..wordnet_graph import load_graph
+
+    classes = list(classes)
+    if not classes:
+        raise BuildError("no classes given")
+    graph = load_graph(cache)
+    resolved = resolve_classes(classes, graph, mapping=mapping)
+    tax = graph[resolved[0].pos]
+    raw = raw_similarity(graph, resolved, measure, ic=ic, dtype=dtype, block=block,
+                         progress=progress)
+    table = information_content(tax, ic) if measure in ("res", "lin", "jcn") else None
+    S, scale = to_unit(raw, measure, tax, table)
+    M.fill_same(S, np.array([r.index for r in resolved]), 1.0)
+    params = {"measure": measure, "pos": tax.pos, "simulate_root": tax.needs_root}
+    sources = [{"name": "WordNet", "version": "3.0", "sha256": graph.fingerprint}]
+    if table is not None:
+        params["ic"] = "intrinsic" if str(ic) == "intrinsic" else Path(ic).name
+        if str(ic) != "intrinsic":
+            sources.append(fingerprint_file(ic))
+    meta = {"builder": "wordnet", "params": params, "sources": sources,
+            "synsets": {r.cls: r.as_json() for r in resolved}}
+    if scale is not None:
+        meta["scale"] = scale
+    return SimilarityMatrix(S, [r.cls for r in resolved], meta)

@@ -1,0 +1,48 @@
+"""Shared fixtures for the WordNet tests: real WordNet 3.0 through nltk, never a mock."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data" / "wordnet"
+
+
+def imagenet_wnids() -> list[str]:
+    idx = json.loads((DATA / "imagenet_class_index.json").read_text())
+    return [idx[str(i)][0] for i in range(len(idx))]
+
+
+def imagenet_names() -> list[str]:
+    idx = json.loads((DATA / "imagenet_class_index.json").read_text())
+    return [idx[str(i)][1] for i in range(len(idx))]
+
+
+def cifar100_names() -> list[str]:
+    return json.loads((DATA / "cifar100.json").read_text())["fine_labels"]
+
+
+@pytest.fixture(scope="session")
+def wn():
+    """nltk's WordNet reader on the installed WordNet 3.0 (CI runs `simmatrix data wordnet`)."""
+    from simmatrix.wordnet_data import find_wordnet
+
+    if find_wordnet() is None:
+        pytest.fail("WordNet 3.0 is not installed for nltk: run `simmatrix data wordnet`")
+    from nltk.corpus import wordnet
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wordnet.ensure_loaded()
+    assert wordnet.get_version() == "3.0"
+    return wordnet
+
+
+@pytest.fixture(scope="session")
+def graph(wn):
+    from simmatrix.wordnet_graph import load_graph
+
+    return load_graph()

@@ -1,0 +1,173 @@
+"""Class → synset resolution, the built matrix, the graph cache, and the CLI end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+
+import _wordnet_fixtures as wf
+import numpy as np
+import pytest
+
+from simmatrix import io
+from simmatrix.builders.wordnet import build_wordnet, read_mapping, resolve_classes
+from simmatrix.cli import main
+from simmatrix.errors import BuildError
+
+wn, graph = wf.wn, wf.graph  # the shared session fixtures
+
+
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_plain_names_resolve_like_nltk_first_noun_sense(wn, graph):
+    names = wf.imagenet_names() + wf.cifar100_names() + ["foxes", "mice", "pickup truck", "Rose"]
+    expected, unknown = {}, []
+    for name in dict.fromkeys(names):
+        senses = wn.synsets(name.replace(" ", "_"), "n")
+        if senses:
+            expected[name] = senses[0].name()
+        else:
+            unknown.append(name)
+    got = resolve_classes(list(expected), graph)
+    assert {r.cls: r.synset for r in got} == expected
+    assert {r.cls: r.gloss for r in got}["Rose"] == wn.synset("rose.n.01").definition()
+    with pytest.raises(BuildError) as err:
+        resolve_classes(names, graph)
+    msg = str(err.value)
+    assert f"{len(unknown)} classes have no WordNet 3.0 synset" in msg
+    for name in unknown[:20]:
+        assert repr(name) in msg
+
+
+def test_wnids_synset_names_and_mapping_mix(wn, graph):
+    classes = ["n01440764", "dog.n.03", "mouse", "maple_tree"]
+    got = resolve_classes(classes, graph, mapping={"maple_tree": "maple.n.02",
+                                                   "mouse": "mouse.n.04"})
+    assert [r.synset for r in got] == [
+        wn.synset_from_pos_and_offset("n", 1440764).name(), wn.synset("dog.n.03").name(),
+        "mouse.n.04", "maple.n.02"]
+    assert [r.how for r in got] == ["wnid", "synset", "mapping:synset", "mapping:synset"]
+    with pytest.raises(BuildError, match="all be nouns or all verbs"):
+        resolve_classes(["dog", "run.v.01", "v00001740"], graph)
+
+
+def test_unknown_names_one_error_with_suggestions(graph):
+    with pytest.raises(BuildError) as err:
+        resolve_classes(["dog", "aquarium_fish", "maple_tree", "blorfle", "n99999999"], graph)
+    msg = str(err.value)
+    assert msg.startswith("4 classes have no WordNet 3.0 synset: 'aquarium_fish'")
+    assert "'maple_tree' (close: maple" in msg and "'blorfle'" in msg and "'n99999999'" in msg
+    assert "--mapping" in msg
+
+
+def test_built_matrix_is_nltk_wup_with_unit_diagonal(wn):
+    wnids = wf.imagenet_wnids()[::10]
+    S = build_wordnet(wnids, "wup")
+    syn = [wn.synset_from_pos_and_offset("n", int(w[1:])) for w in wnids]
+    off = [(i, j) for i in range(100) for j in range(100) if i != j]
+    for i, j in random.Random(5).sample(off, 300):
+        assert abs(S.values[i, j] - syn[i].wup_similarity(syn[j])) <= 1e-9
+    assert np.all(np.diag(S.values) == 1.0)
+    meta = S.metadata
+    assert meta["builder"] == "wordnet" and meta["params"]["measure"] == "wup"
+    assert meta["synsets"][wnids[0]]["synset"] == syn[0].name()
+    assert meta["synsets"][wnids[0]]["gloss"] == syn[0].definition()
+
+
+def test_lch_is_scaled_by_its_maximum(wn):
+    names = ["dog", "cat", "rose", "car", "tench"]
+    S = build_wordnet(names, "lch")
+    top = S.metadata["scale"]["divided_by"]
+    syn = [wn.synsets(n, "n")[0] for n in names]
+    assert top == pytest.approx(math.log(2 * 19), abs=1e-12)  # WordNet 3.0 noun depth 19
+    for i in range(5):
+        for j in range(5):
+            expected = syn[i].lch_similarity(syn[j]) / top
+            assert abs(S.values[i, j] - expected) <= 1e-9
+
+
+def test_graph_cache_round_trip(graph, tmp_path):
+    from simmatrix.wordnet_graph import _save, cache_dir, load_graph
+
+    path = next(cache_dir().glob(f"wordnet-graph-{graph.fingerprint[:20]}.npz"), None)
+    if path is None:
+        _save(graph, tmp_path / f"wordnet-graph-{graph.fingerprint[:20]}.npz")
+    else:
+        shutil.copy(path, tmp_path)
+    again = load_graph(cache=tmp_path)
+    assert again.from_cache and again.fingerprint == graph.fingerprint
+    for pos in ("n", "v"):
+        a, b = graph[pos], again[pos]
+        assert a.names == b.names and a.glosses[:50] == b.glosses[:50]
+        for k in ("offsets", "parents_ptr", "parents_idx", "min_depth", "max_depth", "hypo"):
+            np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+
+
+def test_cli_imagenet_index_end_to_end(wn, tmp_path, capsys):
+    out = tmp_path / "in1k_path.npy"
+    code, _, err = run(capsys, "build", "wordnet", "--classes",
+                       str(wf.DATA / "imagenet_class_index.json"), "--measure", "path",
+                       "-o", str(out))
+    assert code == 0, err
+    S = io.load(out)
+    wnids = wf.imagenet_wnids()
+    assert S.classes == tuple(wnids) and S.shape == (1000, 1000)
+    for i, j in random.Random(2).sample([(i, j) for i in range(1000) for j in range(3)], 200):
+        if i == j:
+            continue
+        a = wn.synset_from_pos_and_offset("n", int(wnids[i][1:]))
+        b = wn.synset_from_pos_and_offset("n", int(wnids[j][1:]))
+        assert abs(S.values[i, j] - a.path_similarity(b)) <= 1e-9
+
+
+def test_cli_names_mapping_and_lower_bound(tmp_path, capsys):
+    out = tmp_path / "cifar.parquet"
+    names = tmp_path / "cifar100.txt"
+    names.write_text("\n".join(wf.cifar100_names()) + "\n")
+    code, _, err = run(capsys, "build", "wordnet", "--classes", str(names),
+                       "--mapping", str(wf.DATA / "cifar100_wordnet_map.tsv"), "--measure", "res",
+                       "--lower-bound", "0.3", "-o", str(out))
+    assert code == 0, err
+    S = io.load(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar.parquet", "cifar100.txt"]
+    assert len(S) == 100 and S.metadata["synsets"]["maple_tree"]["synset"] == "maple.n.02"
+    assert S.metadata["params"]["ic"] == "intrinsic"
+    assert read_mapping(wf.DATA / "cifar100_wordnet_map.tsv") == {
+        "aquarium_fish": "fish.n.01", "maple_tree": "maple.n.02"}
+
+
+def test_cli_unknown_names_one_line_no_file(tmp_path, capsys):
+    out = tmp_path / "bad.npy"
+    code, _, err = run(capsys, "build", "wordnet", "--names", "dog,blorfle,maple_tree,cat",
+                       "-o", str(out))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("simmatrix: error: 2 classes have no")
+    assert "'blorfle'" in lines[0] and "'maple_tree' (close: maple" in lines[0]
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_bad_inputs(tmp_path, capsys):
+    out = tmp_path / "x.npy"
+    code, _, err = run(capsys, "build", "wordnet", "-o", str(out))
+    assert code == 2 and "exactly one of --classes" in err
+    code, _, err = run(capsys, "build", "wordnet", "--names", "dog,cat", "--measure", "res",
+                       "--ic", str(tmp_path / "nope.dat"), "-o", str(out))
+    assert code == 2 and "nope.dat" in err
+    code, _, err = run(capsys, "build", "wordnet", "--names", "dog,cat", "--mapping",
+                       str(tmp_path / "nomap.tsv"), "-o", str(out))
+    assert code == 2 and "nomap.tsv" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_json_mapping_file(tmp_path):
+    p = tmp_path / "m.json"
+    p.write_text(json.dumps({"aquarium_fish": "fish.n.01"}))
+    assert read_mapping(p) == {"aquarium_fish": "fish.n.01"}
