@@ -75,21 +75,15 @@ def main(argv=None) -> None:
                               metrics.mean_absolute_error(y_te, pred, classes=S),
                               metrics.mean_squared_error(y_te, pred, classes=S)))
 
-    print(f"diabetes, {N_BINS} ordered bins, test split ({seeds} seeds; mean ± std over seeds)")
-    print(f"{'r':>4} {'accuracy':>16} {'MAE':>16} {'MSE':>16}")
+    print(f"diabetes, {N_BINS} ordered bins, test split ({seeds} seeds; mean ± std over seeds;")
+    print("Δ = paired difference to r = 0 (cross-entropy), mean ± standard error)")
+    print(f"{'r':>4} {'accuracy':>16} {'MAE':>16} {'MSE':>16} {'Δ accuracy':>17} {'Δ MAE':>17}")
+    base = np.array(scores[0.0])
     for r in rs:
-        cols = np.array(scores[r]).T
-        print(f"{r:>4.1f} " + " ".join(f"{c.mean():>7.4f} ± {c.std():.4f}" for c in cols))
-    base = np.array(scores[rs[0]])
-    best = {name: max(rs, key=lambda r: sign * np.mean(np.array(scores[r])[:, k]))
-            for k, (name, sign) in enumerate((("accuracy", 1), ("MAE", -1), ("MSE", -1)))}
-    print("best r: " + ", ".join(f"{k} {v:.1f}" for k, v in best.items()))
-    for name, k in (("accuracy", 0), ("MAE", 1)):
-        r = best[name]
-        d = np.array(scores[r])[:, k] - base[:, k]
-        print(f"{name} at r = {r:.1f} minus r = {rs[0]:.1f} (paired by seed): "
-              f"{d.mean():+.4f} ± {d.std() / np.sqrt(len(d)):.4f} (standard error)")
-
+        s = np.array(scores[r])
+        d = (s - base)[:, :2]
+        print(f"{r:>4.1f} " + " ".join(f"{c.mean():>7.4f} ± {c.std():.4f}" for c in s.T) + " "
+              + " ".join(f"{c.mean():>+8.4f} ± {c.std() / np.sqrt(len(c)):.4f}" for c in d.T))
 
 if __name__ == "__main__":
     main()
