@@ -71,17 +71,18 @@ def main(argv=None) -> None:
             pred = (X_te @ W + b).argmax(axis=1)
             results[name].append((curve[0], curve[-1], metrics.accuracy(y_te, pred, classes=S),
                                   metrics.mistake_severity(y_te, pred, classes=S,
-                                                           similarity=S)))
+                                                           similarity=S),
+                                  int((pred != y_te).sum())))
 
     print(f"digits test split, numpy softmax regression ({seeds} seeds x {epochs} epochs; "
           "mean ± std)")
     print(f"{'loss':<14} {'train loss: epoch 1':>19} {'last':>7} {'accuracy':>16} "
-          f"{'mistake severity':>18}")
+          f"{'mistake severity':>18} {'mistakes':>9}")
     for name, rows in results.items():
-        first, last, acc, sev = np.array(rows).T
+        first, last, acc, sev, n = np.array(rows).T
         print(f"{name:<14} {first.mean():>19.4f} {last.mean():>7.4f} "
               f"{acc.mean():>7.4f} ± {acc.std():.4f} {np.nanmean(sev):>9.4f} ± "
-              f"{np.nanstd(sev):.4f}")
+              f"{np.nanstd(sev):.4f} {n.mean():>9.1f}")
 
 
 if __name__ == "__main__":
