@@ -9,7 +9,7 @@
 4. Compare both on the test split: accuracy, and mistake severity = mean (1 - S[y, ŷ]) over
    the mistakes (lower = the mistakes are between classes S calls similar).
 
-    python examples/digits_confusion.py            # 10 seeds, about 30 s
+    python examples/digits_confusion.py            # 10 seeds, about 15 s
     python examples/digits_confusion.py --fast     # 1 seed, a few seconds
 """
 

@@ -9,7 +9,7 @@ same initial weights with optax's cross-entropy, with SimLoss
 ``transforms.lower_bound(S, l)`` (the paper's eq. 3), and compared on the test split.
 Mistake severity is ``1 - S[y, ŷ]`` with the unbounded S for every row.
 
-    python examples/jax_optax.py            # 5 seeds, about 30 s
+    python examples/jax_optax.py            # 5 seeds, about 10 s
     python examples/jax_optax.py --fast     # 1 seed, a few seconds
 """
 

@@ -7,7 +7,7 @@ cross-entropy. For each seed (a new stratified split and initialisation) a softm
 regression is trained once per r from the same initial weights; predictions are the argmax.
 Accuracy, MAE and MSE are over bin indices 0..9 on the test split.
 
-    python examples/ordinal_sweep.py            # 10 r values x 20 seeds, about 40 s
+    python examples/ordinal_sweep.py            # 10 r values x 20 seeds, about 50 s
     python examples/ordinal_sweep.py --fast     # 3 r values x 2 seeds, a few seconds
 """
 
