@@ -1,16 +1,22 @@
-"""SimLoss for torch fused by hand: one saved B×C tensor, gradient ``p - q`` in one pass.
+"""SimLoss for eager torch, fused by hand: one saved B×C tensor, gradient ``p - q``.
 
-Autograd through the generic formula keeps five B×C intermediates and runs about ten passes
-over them; this computes the same value ``-LSE(log_softmax(z) + log S[y])`` in place and
-saves only ``p - q`` for the backward pass (``p = softmax(z)``, ``q`` the posterior
-``S[y] p / Σ S[y] p``). Used by :func:`simmatrix.simloss` for torch logits when ``S`` needs
-no gradient, in eager mode (under ``torch.compile`` inductor fuses the generic formula
-better than it fuses this one).
+Autograd through the generic formula keeps several B×C intermediates and runs about ten
+passes over them. Here, with ``p = softmax(z)`` and ``t = S[y] · p``::
 
-Exponents are clamped at ``_FLOOR = -80`` before ``exp``: torch's CPU ``exp`` is ~10x slower
-on arguments whose result underflows (``-inf`` for a zero similarity included). After the
-row-max shift the largest term is ``exp(0) = 1``, so a floored term adds at most
-``exp(-80) ≈ 1.8e-35`` per class to a sum ≥ 1: far below float32 and float64 resolution.
+    L = -log Σ_c t_c,        dL/dz = p - q,   q = t / Σ_c t_c
+
+computed in a few in-place passes, saving only ``p - q`` for the backward pass. Rows where
+``Σ t`` is below ``_TINY`` (a loss above 34.5, where products of small probabilities lose
+digits) are recomputed in log space, ``-LSE(log_softmax(z) + log S[y])``, so the result is
+exact everywhere, e.g. at logits of ±1e4 in float32.
+
+Probabilities are floored at ``exp(_FLOOR)`` ≈ 1.8e-35 before use: torch's CPU ``exp`` is
+~10x slower on arguments whose result underflows. The floor changes ``Σ t`` by at most
+``C · 1.8e-35``, below 1e-15 relative to any ``Σ t ≥ _TINY`` for C up to 10^5, and rows
+below ``_TINY`` do not use it.
+
+Used by :func:`simmatrix.simloss` for torch logits in eager mode when ``S`` needs no
+gradient (under ``torch.compile`` inductor fuses the generic formula instead).
 """
 
 from __future__ import annotations
@@ -19,19 +25,26 @@ import torch
 from torch.autograd.function import once_differentiable
 
 _FLOOR = -80.0
+_TINY = 1e-15
 
 
 class _DenseSimLoss(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, z, y, log_S):
+    def forward(ctx, z, y, S):
         lp = torch.log_softmax(z, dim=1)
-        a = torch.index_select(log_S, 0, y).add_(lp)
-        m = a.amax(dim=1, keepdim=True)
-        q = a.sub_(m).clamp_(min=_FLOOR).exp_()
-        s = q.sum(dim=1, keepdim=True)
-        q.div_(s)
-        ctx.save_for_backward(lp.clamp_(min=_FLOOR).exp_().sub_(q))
-        return (s.log_().add_(m)).neg_().squeeze(1)
+        p = lp.clamp(min=_FLOOR).exp_()
+        t = torch.index_select(S, 0, y).mul_(p)
+        s = t.sum(dim=1, keepdim=True)
+        d = p.addcdiv_(t, s, value=-1.0)  # p - q
+        low = s.squeeze(1) < _TINY
+        loss = s.log_().neg_().squeeze(1)
+        if bool(low.any()):
+            rows = low.nonzero().squeeze(1)
+            a = lp[rows] + torch.index_select(S, 0, y[rows]).log()  # log 0 = -inf, no grad
+            loss[rows] = -torch.logsumexp(a, dim=1)
+            d[rows] = lp[rows].exp() - torch.softmax(a, dim=1)
+        ctx.save_for_backward(d)
+        return loss
 
     @staticmethod
     @once_differentiable
@@ -65,8 +78,10 @@ def use_fused() -> bool:
     return not torch.compiler.is_compiling()
 
 
-def fused_simloss(z: torch.Tensor, y: torch.Tensor, tables: tuple) -> torch.Tensor:
-    """Per-sample SimLoss; ``tables`` is ``(log_S,)`` or ``(indices, log_values)``."""
-    if len(tables) == 1:
-        return _DenseSimLoss.apply(z, y, tables[0])
-    return _SparseSimLoss.apply(z, y, tables[0], tables[1])
+def fused_simloss(z: torch.Tensor, y: torch.Tensor, tables) -> torch.Tensor:
+    """Per-sample SimLoss from :class:`simmatrix.loss.Tables` (dense ``S`` or top-k)."""
+    if tables.sparse:
+        return _SparseSimLoss.apply(z, y, tables.indices, tables.log_values)
+    if tables.S is None:  # a dense log S only (e.g. LogSimilarity.from_log moved by hand)
+        return _DenseSimLoss.apply(z, y, tables.log_S.exp())
+    return _DenseSimLoss.apply(z, y, tables.S)

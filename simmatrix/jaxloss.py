@@ -12,7 +12,7 @@ from typing import Any
 import jax.numpy as jnp
 from array_api_compat import array_namespace
 
-from .loss import LogSimilarity, simloss_arrays
+from .loss import LogSimilarity, Tables, simloss_arrays
 
 
 def simloss_with_integer_labels(logits: Any, labels: Any, log_S: Any) -> Any:
@@ -39,7 +39,7 @@ def simloss_with_integer_labels(logits: Any, labels: Any, log_S: Any) -> Any:
     0.693147
     """
     xp = array_namespace(logits)
-    return simloss_arrays(xp, logits, labels, (log_S,), reduction="none")
+    return simloss_arrays(xp, logits, labels, Tables(log_S=log_S), reduction="none")
 
 
 def make_simloss(S: Any, *, dtype: Any = jnp.float32):

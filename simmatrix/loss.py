@@ -3,22 +3,23 @@
 For logits ``z`` of one sample with label ``y`` and a similarity matrix ``S`` (row = true
 class, column = predicted class)::
 
-    L = -log Σ_c S[y, c] softmax(z)_c = LSE(z) - LSE(z + log S[y])
+    L = -log Σ_c S[y, c] softmax(z)_c = -LSE(log_softmax(z) + log S[y])
 
-The right-hand side is what is computed: no probability is ever formed, so the value and
-its gradient stay exact where ``softmax`` underflows. ``log 0 = -inf`` is prepared once by
-:class:`LogSimilarity`; since ``S[y, y] = 1`` the second LSE always has a finite term, so
-neither the value nor the gradient is ever NaN.
+The right-hand side is what is computed: no probability is formed, so the value and its
+gradient stay exact where ``softmax`` underflows. ``log 0 = -inf`` is prepared once by
+:class:`LogSimilarity`; since ``S[y, y] = 1`` the LSE always has a finite term, so neither
+the value nor the gradient is ever NaN.
 
 The code is written once against the array API standard (``array-api-compat``); the native
-``logsumexp`` of torch and jax is used where there is one. Only shapes and dtypes are checked
+``log_softmax``/``logsumexp`` of torch and jax are used where there is one, and eager torch
+runs a hand-fused version (:mod:`simmatrix._torch_loss`). Only shapes and dtypes are checked
 here (values are checked when a matrix is built or loaded), so ``jax.jit`` and
 ``torch.compile(fullgraph=True)`` trace it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -26,6 +27,39 @@ from .errors import SimMatrixError
 from .matrix import SimilarityMatrix
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+class Tables(NamedTuple):
+    """The arrays the loss reads, in the logits' framework.
+
+    Dense: ``log_S`` or ``S`` of shape (C, C) (torch gets ``S``: its fused loss multiplies
+    probabilities and falls back to logs only for rows that would underflow). Top-k sparse:
+    ``indices`` and ``log_values`` of shape (C, k).
+    """
+
+    log_S: Any = None
+    S: Any = None
+    indices: Any = None
+    log_values: Any = None
+
+    @property
+    def n_classes(self) -> int:
+        return next(t for t in self if t is not None).shape[0]
+
+    @property
+    def sparse(self) -> bool:
+        return self.indices is not None
+
+    def floats(self):
+        return [t for t in (self.log_S, self.S, self.log_values) if t is not None]
+
+    def astype(self, xp, dtype) -> Tables:
+        """Floating members cast to ``dtype`` (a float32 buffer meeting float64 logits)."""
+        if all(t.dtype == dtype for t in self.floats()):
+            return self
+        return self._replace(**{name: xp.astype(getattr(self, name), dtype)
+                                for name in ("log_S", "S", "log_values")
+                                if getattr(self, name) is not None})
 
 
 class LogSimilarity:
@@ -68,7 +102,7 @@ class LogSimilarity:
             classes = S.classes if classes is None else classes
             S = S.values
         self.classes = None if classes is None else tuple(str(c) for c in classes)
-        self._cache: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        self._cache: dict[tuple[str, str, str], Tables] = {}
         if sp.issparse(S):
             self.log_S = None
             self.indices, self.log_values = _sparse_log(sp.csr_array(S))
@@ -97,26 +131,27 @@ class LogSimilarity:
     def is_sparse(self) -> bool:
         return self.log_S is None
 
-    def arrays(self, xp: Any, device: Any, dtype: Any) -> tuple[Any, ...]:
-        """``(log_S,)`` or ``(indices, log_values)`` in namespace ``xp`` on ``device``."""
+    def arrays(self, xp: Any, device: Any, dtype: Any) -> Tables:
+        """The :class:`Tables` in namespace ``xp`` on ``device`` (cached)."""
         import contextlib
-
-        from array_api_compat import is_jax_namespace
 
         key = (getattr(xp, "__name__", str(xp)), str(device), str(dtype))
         if key not in self._cache:
             # under jax.jit, make concrete constants, not tracers that would leak via the cache
             ctx = contextlib.nullcontext()
-            if is_jax_namespace(xp):
+            if _is_jax(xp):
                 import jax
 
                 ctx = jax.ensure_compile_time_eval()
             with ctx:
                 if self.is_sparse:
-                    out = (xp.asarray(self.indices, device=device),
-                           xp.asarray(self.log_values, dtype=dtype, device=device))
+                    out = Tables(indices=xp.asarray(self.indices, device=device),
+                                 log_values=xp.asarray(self.log_values, dtype=dtype,
+                                                       device=device))
+                elif _is_torch(xp):
+                    out = Tables(S=xp.asarray(np.exp(self.log_S), dtype=dtype, device=device))
                 else:
-                    out = (xp.asarray(self.log_S, dtype=dtype, device=device),)
+                    out = Tables(log_S=xp.asarray(self.log_S, dtype=dtype, device=device))
             self._cache[key] = out
         return self._cache[key]
 
@@ -192,15 +227,13 @@ def simloss_arrays(xp, logits, targets, tables, *, reduction="mean", weights=Non
                    ignore_index=None, from_logits=True, eps=1e-8):
     """:func:`simloss` with the namespace and ``log S`` arrays already resolved.
 
-    ``tables`` is ``(log_S,)`` or ``(indices, log_values)`` as returned by
-    :meth:`LogSimilarity.arrays`. Framework wrappers (:mod:`simmatrix.nn`,
-    :mod:`simmatrix.jaxloss`) call this so compiled code traces no namespace lookup.
+    ``tables`` is a :class:`Tables` as returned by :meth:`LogSimilarity.arrays`. Framework
+    wrappers (:mod:`simmatrix.nn`, :mod:`simmatrix.jaxloss`) call this so compiled code
+    traces no namespace lookup.
     """
     _reduce_check(reduction)
-    n_classes = tables[0].shape[0]
-    _check_inputs(xp, logits, targets, n_classes)
-    if tables[-1].dtype != logits.dtype:  # e.g. a float32 buffer meeting float64 logits
-        tables = (*tables[:-1], xp.astype(tables[-1], logits.dtype))
+    _check_inputs(xp, logits, targets, tables.n_classes)
+    tables = tables.astype(xp, logits.dtype)
     valid = None if ignore_index is None else targets != ignore_index
     safe = targets if valid is None else xp.where(valid, targets, xp.zeros_like(targets))
     per = _per_sample(xp, logits, safe, tables, from_logits, eps)
@@ -228,34 +261,40 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
     Eager torch gets the same formula fused by hand (:mod:`simmatrix._torch_loss`) unless
     ``S`` itself needs a gradient; under ``torch.compile`` inductor fuses the generic one.
     """
-    from array_api_compat import is_torch_namespace
-
-    if from_logits and is_torch_namespace(xp) and not getattr(tables[-1], "requires_grad", 0):
+    if from_logits and _is_torch(xp) and not any(t.requires_grad for t in tables.floats()):
         from ._torch_loss import fused_simloss, use_fused
 
         if use_fused():
             return fused_simloss(z, y, tables)
-    if len(tables) == 1:
-        g = xp.take(tables[0], y, axis=0)  # (B, C) rows of log S
+    if not tables.sparse:
+        if tables.log_S is not None:
+            g = xp.take(tables.log_S, y, axis=0)  # (B, C) rows of log S
+        else:
+            g = _log(xp, xp.take(tables.S, y, axis=0))
         if from_logits:
             return -logsumexp(xp, log_softmax(xp, z) + g, axis=1)
         return -xp.log(xp.sum(xp.exp(g) * z, axis=1) + eps)
-    nbr = xp.take(tables[0], y, axis=0)  # (B, k) neighbour columns
-    lv = xp.take(tables[1], y, axis=0)  # (B, k) their log S
+    nbr = xp.take(tables.indices, y, axis=0)  # (B, k) neighbour columns
+    lv = xp.take(tables.log_values, y, axis=0)  # (B, k) their log S
     if from_logits:
         return -logsumexp(xp, xp.take_along_axis(log_softmax(xp, z), nbr, axis=1) + lv, axis=1)
     return -xp.log(xp.sum(xp.exp(lv) * xp.take_along_axis(z, nbr, axis=1), axis=1) + eps)
 
 
+def _log(xp, S):
+    """``log S`` with ``-inf`` for zeros and a NaN-free gradient (log of 1 where S = 0)."""
+    pos = S > 0
+    one = xp.ones_like(S)
+    return xp.where(pos, xp.log(xp.where(pos, S, one)), -float("inf") * one)
+
+
 def log_softmax(xp: Any, z: Any) -> Any:
     """``z - LSE(z)`` along the last axis: native in torch and jax, max-shifted elsewhere."""
-    from array_api_compat import is_jax_namespace, is_torch_namespace
-
-    if is_torch_namespace(xp):
+    if _is_torch(xp):
         import torch
 
         return torch.log_softmax(z, dim=-1)
-    if is_jax_namespace(xp):
+    if _is_jax(xp):
         import jax
 
         return jax.nn.log_softmax(z, axis=-1)
@@ -266,13 +305,11 @@ def log_softmax(xp: Any, z: Any) -> Any:
 
 def logsumexp(xp: Any, x: Any, axis: int) -> Any:
     """``log Σ exp(x)`` along ``axis``: native in torch and jax, max-shifted elsewhere."""
-    from array_api_compat import is_jax_namespace, is_torch_namespace
-
-    if is_torch_namespace(xp):
+    if _is_torch(xp):
         import torch
 
         return torch.logsumexp(x, dim=axis)
-    if is_jax_namespace(xp):
+    if _is_jax(xp):
         import jax
 
         return jax.nn.logsumexp(x, axis=axis)
@@ -283,8 +320,8 @@ def logsumexp(xp: Any, x: Any, axis: int) -> Any:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _tables(xp, logits, S):
-    """``log S`` as arrays in the logits' namespace, device and dtype."""
+def _tables(xp, logits, S) -> Tables:
+    """``S`` as :class:`Tables` in the logits' namespace, device and dtype."""
     from array_api_compat import array_namespace, is_array_api_obj
 
     device, dtype = _device(logits), logits.dtype
@@ -295,10 +332,17 @@ def _tables(xp, logits, S):
             raise SimMatrixError("S is an array of another framework than the logits; "
                                  "pass a numpy array, a SimilarityMatrix or LogSimilarity")
         S = xp.astype(S, dtype)
-        pos = S > 0
-        one = xp.ones_like(S)
-        return (xp.where(pos, xp.log(xp.where(pos, S, one)), -float("inf") * one),)
+        return Tables(S=S) if _is_torch(xp) else Tables(log_S=_log(xp, S))
     return LogSimilarity(S).arrays(xp, device, dtype)
+
+
+def _is_torch(xp) -> bool:
+    # by name, not array_api_compat.is_torch_namespace: its lru_cache makes dynamo warn
+    return getattr(xp, "__name__", "") in ("array_api_compat.torch", "torch")
+
+
+def _is_jax(xp) -> bool:
+    return getattr(xp, "__name__", "") == "jax.numpy"
 
 
 def _reduce_check(reduction):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .loss import _like, _reduce_check, _tables, logsumexp, simloss
+from .loss import _like, _log, _reduce_check, _tables, logsumexp, simloss
 
 
 def _setup(logits, targets):
@@ -64,11 +64,13 @@ def soft_label_cross_entropy(logits: Any, targets: Any, S: Any, *, reduction: st
     xp, targets = _setup(logits, targets)
     tables = _tables(xp, logits, S)
     logp = _log_probs(xp, logits, from_logits)
-    if len(tables) == 1:
-        g = xp.take(tables[0], targets, axis=0)
+    if tables.sparse:
+        g = xp.take(tables.log_values, targets, axis=0)
+        logp = xp.take_along_axis(logp, xp.take(tables.indices, targets, axis=0), axis=1)
+    elif tables.log_S is not None:
+        g = xp.take(tables.log_S, targets, axis=0)
     else:
-        g = xp.take(tables[1], targets, axis=0)
-        logp = xp.take_along_axis(logp, xp.take(tables[0], targets, axis=0), axis=1)
+        g = _log(xp, xp.take(tables.S, targets, axis=0))
     q = xp.exp(g - logsumexp(xp, g, axis=1)[:, None])
     terms = xp.where(q > 0, q * logp, xp.zeros_like(q))
     return _reduce(xp, -xp.sum(terms, axis=1), reduction)

@@ -1,6 +1,6 @@
 """SimLoss as a ``torch.nn.Module``; importing this module imports torch.
 
-``log S`` is registered as a buffer, so ``loss.to(device)`` and ``state_dict()`` carry it, and
+``S`` is registered as a buffer, so ``loss.to(device)`` and ``state_dict()`` carry it, and
 ``forward`` calls the same array-API code as :func:`simmatrix.simloss` with the namespace
 resolved once, so ``torch.compile(fullgraph=True)`` traces it without a graph break.
 """
@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from array_api_compat import array_namespace
 
-from .loss import LogSimilarity, simloss_arrays
+from .loss import LogSimilarity, Tables, simloss_arrays
 
 
 class SimLoss(torch.nn.Module):
@@ -23,12 +23,13 @@ class SimLoss(torch.nn.Module):
     Parameters
     ----------
     S : SimilarityMatrix, array of shape (n_classes, n_classes), scipy sparse or LogSimilarity
-        Row = true class, column = predicted class. Sparse (top-k) matrices are kept as
-        (n_classes, k) buffers and the loss uses O(batch · k) extra memory.
+        Row = true class, column = predicted class. Dense: the buffer ``S``; sparse (top-k):
+        the (n_classes, k) buffers ``indices`` and ``log_values``, and no dense B×C slice
+        of S is ever gathered.
     reduction, weights, ignore_index, from_logits, eps
         As in :func:`simmatrix.simloss`; ``weights`` (per class) becomes a buffer too.
     dtype : torch.dtype
-        Dtype of the ``log S`` buffer (the logits should match it).
+        Dtype of the buffers (logits of another dtype get a cast copy per call).
 
     Examples
     --------
@@ -46,26 +47,26 @@ class SimLoss(torch.nn.Module):
         if isinstance(S, torch.Tensor):
             S = S.detach().cpu().numpy()
         table = S if isinstance(S, LogSimilarity) else LogSimilarity(S)
-        self.sparse = table.is_sparse
-        if self.sparse:
-            self.register_buffer("indices", torch.as_tensor(table.indices))
-            self.register_buffer("log_values", torch.as_tensor(table.log_values, dtype=dtype))
-        else:
-            self.register_buffer("log_S", torch.as_tensor(table.log_S, dtype=dtype))
+        self._xp = array_namespace(torch.zeros(0))
+        tables = table.arrays(self._xp, torch.device("cpu"), dtype)
+        # dense: the buffer "S"; top-k: "indices" and "log_values"
+        self._names = tuple(n for n in Tables._fields if getattr(tables, n) is not None)
+        for name in self._names:
+            self.register_buffer(name, getattr(tables, name).clone())
         if weights is not None:
             weights = torch.as_tensor(weights, dtype=dtype)
         self.register_buffer("weights", weights)
         self.reduction, self.ignore_index = reduction, ignore_index
         self.from_logits, self.eps = from_logits, eps
-        self._xp = array_namespace(torch.zeros(0))
 
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        tables = (self.indices, self.log_values) if self.sparse else (self.log_S,)
+        tables = Tables(**{name: getattr(self, name) for name in self._names})
         return simloss_arrays(self._xp, logits, targets, tables, reduction=self.reduction,
                               weights=self.weights, ignore_index=self.ignore_index,
                               from_logits=self.from_logits, eps=self.eps)
 
     def extra_repr(self) -> str:
-        n = (self.indices if self.sparse else self.log_S).shape[0]
-        kind = f"top-{self.indices.shape[1]} sparse" if self.sparse else "dense"
+        sparse = "indices" in self._names
+        n = (self.indices if sparse else self.S).shape[0]
+        kind = f"top-{self.indices.shape[1]} sparse" if sparse else "dense"
         return f"{n} classes, {kind}, reduction={self.reduction!r}"

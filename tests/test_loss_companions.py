@@ -149,3 +149,28 @@ def test_bayes_decision_uses_rows_as_true_classes():
     p = np.array([[0.9, 0.1]])
     assert int(bayes_decision(p, A)[0]) == 1
     assert int(bayes_decision(p, A.T)[0]) == 0
+
+
+def test_order_of_losses_property():
+    """0 ≤ SimLoss ≤ cross-entropy, and SimLoss ≤ soft-label CE (Jensen), for any valid S."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+    hnp = pytest.importorskip("hypothesis.extra.numpy")
+    floats = st.floats(-30, 30, allow_nan=False, width=64)
+
+    @hypothesis.settings(max_examples=60, deadline=None)
+    @hypothesis.given(
+        z=hnp.arrays(np.float64, (5, 4), elements=floats),
+        s=hnp.arrays(np.float64, (4, 4), elements=st.floats(0, 1, width=64)),
+        y=hnp.arrays(np.int64, (5,), elements=st.integers(0, 3)),
+    )
+    def check(z, s, y):
+        s = s.copy()
+        np.fill_diagonal(s, 1.0)
+        sim = simloss(z, y, s, reduction="none")
+        ce = simloss(z, y, np.eye(4), reduction="none")
+        soft = soft_label_cross_entropy(z, y, s, reduction="none")
+        assert np.all(sim >= -1e-12) and np.all(sim <= ce + 1e-9)
+        assert np.all(sim <= soft + 1e-9)
+
+    check()

@@ -43,6 +43,16 @@ def test_torch_gradcheck_float64(sparse):
     for kw in ({}, {"ignore_index": int(Y[0]), "weights": w}, {"reduction": "none"}):
         z = torch.tensor(Z, requires_grad=True)
         assert torch.autograd.gradcheck(lambda t, kw=kw: simloss(t, y, table, **kw), (z,))
+    # rows so wrong that the fused torch loss takes its log-space fallback (loss > 34.5)
+    big = Z.copy()
+    for i in range(0, B, 2):  # confident in a class with zero similarity to the label
+        big[i, np.flatnonzero(S[Y[i]] == 0)[0]] += 60.0
+    per = simloss(big, Y, S, reduction="none")
+    assert (per > 34.6).any() and (per < 34.5).any()
+    z = torch.tensor(big, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: simloss(t, y, table), (z,))
+    simloss(z, y, table).backward()
+    assert_allclose(z.grad.numpy(), reference_grad(big, Y, S), rtol=1e-8, atol=1e-14)
     z = torch.tensor(Z, requires_grad=True)
     simloss(z, y, table).backward()
     assert_allclose(z.grad.numpy(), reference_grad(Z, Y, S), rtol=1e-10, atol=1e-14)
@@ -62,14 +72,14 @@ def test_torch_module_buffers_and_values():
     from simmatrix.nn import SimLoss
 
     crit = SimLoss(SimilarityMatrix(S), dtype=torch.float64, ignore_index=-1)
-    assert set(dict(crit.named_buffers())) == {"log_S"}
+    assert set(dict(crit.named_buffers())) == {"S"}
     y = torch.from_numpy(Y).clone()
     y[0] = -1
     z = torch.tensor(Z)
     expect = simloss(Z[1:], Y[1:], S)
     assert_allclose(float(crit(z, y)), expect, rtol=1e-12)
     crit32 = crit.to(torch.float32)  # .to() moves buffers like any module state
-    assert crit32.log_S.dtype == torch.float32
+    assert crit32.S.dtype == torch.float32
     z64 = torch.tensor(Z, requires_grad=True)  # float64 logits meet the float32 buffer
     value = crit32(z64, y)
     value.backward()
