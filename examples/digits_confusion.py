@@ -24,7 +24,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from simmatrix import metrics, transforms
-from simmatrix.builders.confusion import ConfusionScalingWarning, counts_from_pairs, from_confusion
+from simmatrix.builders import counts_from_pairs, from_confusion
+from simmatrix.builders.confusion import ConfusionScalingWarning
 from simmatrix.nn import SimLoss
 
 CLASSES = [str(d) for d in range(10)]
