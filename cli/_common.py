@@ -8,6 +8,7 @@ entry point (:func:`simmatrix.cli.main`) prints them as one line and exits with 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from enum import Enum
@@ -17,7 +18,8 @@ from typing import Annotated, Any
 import typer
 
 from simmatrix import io, transforms
-from simmatrix.errors import MatrixFileError
+from simmatrix.classlist import parse_names, read_classes
+from simmatrix.errors import BuildError, MatrixFileError
 from simmatrix.matrix import SimilarityMatrix
 from simmatrix.validate import check
 
@@ -94,15 +96,38 @@ def require_file(path: Path, what: str = "input file") -> Path:
     return path
 
 
-def progress(iterable, total: int | None = None, label: str = ""):
-    """A rich progress bar on stderr for long builds (silent when stderr is not a tty)."""
+@contextlib.contextmanager
+def progress_bar(label: str):
+    """A rich bar on stderr, driven by the builders' ``progress(done, total)`` callback.
+
+    Yields None (no bar) when stderr is not a terminal, so logs stay clean.
+    """
     if not sys.stderr.isatty():
-        yield from iterable
+        yield None
         return
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        for item in iterable:
-            yield item
-            bar.advance(task)
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+ClassesOption = Annotated[
+    Path | None,
+    typer.Option("--classes", "-c", help="Class list: one name per line, CSV (index,name), "
+                 "a JSON list, CIFAR-100's label file or imagenet_class_index.json.",
+                 show_default=False),
+]
+NamesOption = Annotated[
+    str | None,
+    typer.Option("--names", help="Inline class list: a,b,c.", show_default=False),
+]
+
+
+def class_list(classes: Path | None, names: str | None, reader=read_classes) -> tuple[str, ...]:
+    """The classes from exactly one of ``--classes FILE`` and ``--names a,b,c``."""
+    if (classes is None) == (names is None):
+        raise BuildError("give the classes with exactly one of --classes FILE or --names a,b,c")
+    if classes is not None:
+        return reader(require_file(classes, "class list"))
+    return parse_names(names)

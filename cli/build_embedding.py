@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from enum import Enum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from simmatrix.classlist import parse_names, read_classes
-from simmatrix.errors import BuildError, quote_list
+from simmatrix.errors import quote_list
 from simmatrix.vectors import load_vectors
 
 from ._common import (
+    ClassesOption,
     Dtype,
     DtypeOption,
     ForceOption,
     LowerBoundOption,
+    NamesOption,
     OutOption,
     check_output,
+    class_list,
     finish_build,
-    progress,
+    progress_bar,
 )
 
 
@@ -45,15 +46,8 @@ class Mapping(str, Enum):
 
 def embedding(
     output: OutOption,
-    classes: Annotated[
-        Path | None,
-        typer.Option("--classes", "-c", help="Class list: text lines, CSV (index,name), JSON "
-                     "list, or imagenet_class_index.json form.", show_default=False),
-    ] = None,
-    names: Annotated[
-        str | None,
-        typer.Option("--names", help="Inline class names: a,b,c.", show_default=False),
-    ] = None,
+    classes: ClassesOption = None,
+    names: NamesOption = None,
     vectors: Annotated[
         str,
         typer.Option("--vectors", "-v", help="A vectors file, or glove-6b-50d (built in with "
@@ -92,17 +86,16 @@ def embedding(
     """Build S from the cosine similarity of the class names' word vectors."""
     from simmatrix.builders.embedding import check_dense_size, embedding_matrix
 
-    if (classes is None) == (names is None):
-        raise BuildError("give the classes with exactly one of --classes FILE or --names a,b,c")
-    class_names = read_classes(classes) if classes is not None else parse_names(names)
+    class_names = class_list(classes, names)
     check_output(output, force)
     if top_k is None:
         check_dense_size(len(class_names))
     wv = load_vectors(vectors, format=format.value if format else None, limit=limit)
-    S = embedding_matrix(
-        class_names, wv, oov=oov.value, mapping=mapping.value, top_k=top_k,
-        dtype=dtype.value, progress=lambda it, total: progress(it, total, "top-k blocks"),
-    )
+    with progress_bar("top-k blocks") as progress:
+        S = embedding_matrix(
+            class_names, wv, oov=oov.value, mapping=mapping.value, top_k=top_k,
+            dtype=dtype.value, progress=progress,
+        )
     _report(S)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
 

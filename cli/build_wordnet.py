@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from simmatrix.classlist import parse_names, read_classes
-from simmatrix.errors import BuildError
+from simmatrix.classlist import read_classes
 
 from ._common import (
     Dtype,
@@ -20,7 +17,9 @@ from ._common import (
     LowerBoundOption,
     OutOption,
     check_output,
+    class_list,
     finish_build,
+    progress_bar,
     require_file,
 )
 
@@ -32,19 +31,6 @@ class Measure(str, Enum):
     res = "res"
     lin = "lin"
     jcn = "jcn"
-
-
-@contextmanager
-def _bar(label: str):
-    """A rich bar on stderr driven by ``callback(done, total)``; silent off a terminal."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def wordnet(
@@ -74,19 +60,13 @@ def wordnet(
     """Similarities of WordNet 3.0 synsets: wup, path, lch, res, lin or jcn, equal to nltk's."""
     from simmatrix.builders.wordnet import read_mapping, wordnet_matrix
 
-    if (classes is None) == (names is None):
-        raise BuildError("give the classes with exactly one of --classes FILE or --names a,b,c")
+    classes_ = class_list(classes, names, reader=_read_class_list)
     check_output(output, force)
-    if classes is not None:
-        require_file(classes, "class list")
-        class_list = _read_class_list(classes)
-    else:
-        class_list = parse_names(names)
     overrides = read_mapping(require_file(mapping, "mapping file")) if mapping else None
     if measure.value in ("res", "lin", "jcn") and ic != "intrinsic":
         require_file(Path(ic), "IC file")
-    with _bar(f"wordnet {measure.value}") as progress:
-        S = wordnet_matrix(class_list, measure.value, ic=ic, mapping=overrides,
+    with progress_bar(f"wordnet {measure.value}") as progress:
+        S = wordnet_matrix(classes_, measure.value, ic=ic, mapping=overrides,
                           progress=progress, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
 

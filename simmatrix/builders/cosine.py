@@ -9,14 +9,14 @@ be 40 GB).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 BLOCK_BYTES = 64 << 20  # one block of cosines in the top-k mode
 
-Progress = Callable[[Iterable[Any], int], Iterable[Any]]
+Progress = Callable[[int, int], None]
 
 
 def _unit_rows(rows: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
@@ -61,8 +61,6 @@ def cosine_top_k(
     if block_rows is None:
         block_rows = max(1, BLOCK_BYTES // (max(n, 1) * dtype.itemsize))
     starts = range(0, n, block_rows)
-    if progress is not None:
-        starts = progress(starts, len(starts))
     all_have = bool(has_vector.all())
     cols = np.empty((n, k), dtype=np.int64)
     vals = np.empty((n, k), dtype=dtype)
@@ -74,6 +72,8 @@ def cosine_top_k(
         sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
         if k:
             cols[start:stop], vals[start:stop] = block_top_k(sims, k)
+        if progress is not None:
+            progress(start // block_rows + 1, len(starts))
     vals = np.clip(vals, -1.0, 1.0)
     keep = np.repeat(has_vector, k)
     r = np.concatenate([np.repeat(np.arange(n), k)[keep], np.arange(n)])

@@ -59,7 +59,7 @@ def embedding_matrix(
     top_k: int | None = None,
     dtype: Any = np.float64,
     block_rows: int | None = None,
-    progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimilarityMatrix:
     """Build S from the cosine similarity of the classes' word vectors.
 
@@ -85,7 +85,7 @@ def embedding_matrix(
     block_rows : int, optional
         Rows per block in the top-k mode (default: about 64 MB of cosines per block).
     progress : callable, optional
-        ``progress(iterable, total)`` wraps the top-k block loop (the CLI's progress bar).
+        ``progress(done, total)`` is called after each top-k block (the CLI's progress bar).
 
     Returns
     -------
