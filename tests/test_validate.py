@@ -102,3 +102,18 @@ def test_validate_agrees_with_reference(a):
 def test_valid_matrices_pass(n, r):
     i = np.arange(n)
     assert validate(r ** np.abs(i[:, None] - i)).ok
+
+
+def test_stats_over_several_row_blocks_match_numpy():
+    rng = np.random.default_rng(1)
+    n = 1500  # more than one block of rows
+    a = rng.uniform(0, 1, (n, n))
+    a[a < 0.1] = 0
+    np.fill_diagonal(a, 1)
+    a[3, 1400] += 0.0  # keep it asymmetric in general
+    st = validate(a).stats
+    off = a[~np.eye(n, dtype=bool)]
+    assert st["mean_off_diagonal"] == pytest.approx(off.mean(), rel=1e-12)
+    assert st["zero_fraction_off_diagonal"] == pytest.approx((off == 0).mean(), rel=1e-12)
+    assert st["max_asymmetry"] == pytest.approx(np.abs(a - a.T).max())
+    assert (st["min"], st["max"]) == (a.min(), a.max())
