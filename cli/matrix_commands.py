@@ -19,14 +19,23 @@ FileArg = Annotated[Path, typer.Argument(help="A matrix file: .npy, .parquet or 
                                          show_default=False)]
 
 
-def validate(file: FileArg, json: JsonOption = False) -> None:
+def validate(
+    file: FileArg,
+    interchangeable: Annotated[
+        list[str] | None,
+        typer.Option("--interchangeable", "-i", help="A pair of classes that may have "
+                     "similarity 1, as A,B (repeatable); silences their warning."),
+    ] = None,
+    json: JsonOption = False,
+) -> None:
     """Check FILE against the SimLoss contract. Exit 0 valid, 1 invalid, 2 unreadable."""
+    pairs = [_pair(p) for p in interchangeable or []]
     values, classes, metadata = io.read(file)
     try:
         S = SimilarityMatrix(values, classes, metadata, copy=False)
-        report = validate_matrix(S)
+        report = validate_matrix(S, interchangeable=pairs)
     except InvalidMatrixError:  # structure broken: let validate() describe it
-        report = validate_matrix(values, classes)
+        report = validate_matrix(values, classes, interchangeable=pairs)
     if json:
         echo_json({"file": str(file), **report.to_dict()})
     else:
@@ -41,6 +50,13 @@ def validate(file: FileArg, json: JsonOption = False) -> None:
                 typer.echo(f"{file}: {e}", err=True)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _pair(text: str) -> tuple[str, str]:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise SimMatrixError(f"--interchangeable takes two class names as A,B; got {text!r}")
+    return parts[0], parts[1]
 
 
 def inspect(

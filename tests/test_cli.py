@@ -221,3 +221,16 @@ def test_cli_is_not_a_top_level_package():
     out = subprocess.run([sys.executable, "-c", "import cli"], capture_output=True, text=True,
                          cwd="/")
     assert out.returncode != 0
+
+
+def test_validate_interchangeable_pairs(cli, tmp_path):
+    from simmatrix import SimilarityMatrix
+
+    S = SimilarityMatrix([[1.0, 1.0, 0], [1.0, 1.0, 0], [0, 0, 1.0]], ["sofa", "couch", "car"])
+    io.save(S, tmp_path / "m.parquet")
+    res = cli("validate", tmp_path / "m.parquet")
+    assert res.code == 0 and "warning: 2 off-diagonal entries equal 1" in res.err
+    res = cli("validate", tmp_path / "m.parquet", "--interchangeable", "couch,sofa")
+    assert res.code == 0 and "warning" not in res.err
+    res = cli("validate", tmp_path / "m.parquet", "-i", "couch")
+    assert_one_line_error(res, 2)
