@@ -131,3 +131,25 @@ def class_list(classes: Path | None, names: str | None, reader=read_classes) -> 
     if classes is not None:
         return reader(require_file(classes, "class list"))
     return parse_names(names)
+
+
+def read_wordnet_classes(path: Path) -> tuple[str, ...]:
+    """A class list for WordNet: ImageNet's ``{"0": [wnid, name]}`` form gives its wnids."""
+    text = path.read_text(encoding="utf-8-sig", errors="replace").lstrip()
+    if text.startswith("{"):
+        try:
+            first = next(iter(json.loads(text).values()), None)
+        except (json.JSONDecodeError, AttributeError):
+            first = None
+        if isinstance(first, list) and len(first) == 2:
+            return read_classes(path, key="id")
+    return read_classes(path)
+
+
+def check_writable_file(path: Path, force: bool) -> None:
+    """For outputs that are not matrices: the folder exists, the file only with --force."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise MatrixFileError(f"output folder '{parent}' does not exist; create it first")
+    if path.exists() and not force:
+        raise MatrixFileError(f"'{path}' already exists; pass --force to overwrite it")

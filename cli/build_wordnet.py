@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from simmatrix.classlist import read_classes
-
 from ._common import (
     Dtype,
     DtypeOption,
@@ -20,6 +18,7 @@ from ._common import (
     class_list,
     finish_build,
     progress_bar,
+    read_wordnet_classes,
     require_file,
 )
 
@@ -60,7 +59,7 @@ def wordnet(
     """Similarities of WordNet 3.0 synsets: wup, path, lch, res, lin or jcn, equal to nltk's."""
     from simmatrix.builders.wordnet import read_mapping, wordnet_matrix
 
-    classes_ = class_list(classes, names, reader=_read_class_list)
+    classes_ = class_list(classes, names, reader=read_wordnet_classes)
     check_output(output, force)
     overrides = read_mapping(require_file(mapping, "mapping file")) if mapping else None
     if measure.value in ("res", "lin", "jcn") and ic != "intrinsic":
@@ -69,18 +68,3 @@ def wordnet(
         S = wordnet_matrix(classes_, measure.value, ic=ic, mapping=overrides,
                           progress=progress, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
-
-
-def _read_class_list(path: Path) -> tuple[str, ...]:
-    """Class names; for ImageNet's ``{"0": [wnid, name]}`` form, the wnids."""
-    import json
-
-    text = path.read_text(encoding="utf-8-sig", errors="replace").lstrip()
-    if text.startswith("{"):
-        try:
-            first = next(iter(json.loads(text).values()), None)
-        except (json.JSONDecodeError, AttributeError):
-            first = None
-        if isinstance(first, list) and len(first) == 2:
-            return read_classes(path, key="id")
-    return read_classes(path)

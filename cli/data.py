@@ -7,7 +7,21 @@ from typing import Annotated
 
 import typer
 
-from ._common import JsonOption, echo_json
+from simmatrix._files import atomic_path
+from simmatrix.errors import MatrixFileError
+
+from ._common import (
+    ClassesOption,
+    ForceOption,
+    JsonOption,
+    NamesOption,
+    OutOption,
+    check_writable_file,
+    class_list,
+    echo_json,
+    read_wordnet_classes,
+    require_file,
+)
 
 app = typer.Typer(help="Install data that builders need.", no_args_is_help=True)
 
@@ -44,3 +58,31 @@ def wordnet(
     if not r.on_nltk_path:
         typer.echo(f"note: nltk does not search {r.folder.parent.parent}; "
                    f"set NLTK_DATA={r.folder.parent.parent}", err=True)
+
+
+@app.command("wordnet-tree")
+def wordnet_tree(
+    output: OutOption,
+    classes: ClassesOption = None,
+    names: NamesOption = None,
+    dag: Annotated[bool, typer.Option("--dag", help="Keep every hypernym (a DAG) instead of "
+                                      "each synset's first-listed one (a tree).")] = False,
+    mapping: Annotated[Path | None, typer.Option(help="Per-class synset overrides, as for "
+                                                 "build wordnet.")] = None,
+    force: ForceOption = False,
+) -> None:
+    """Write the WordNet hypernym tree above the classes as parent<TAB>child lines (.tsv)."""
+    from simmatrix.builders.wordnet import read_mapping
+    from simmatrix.wordnet_tree import hypernym_edges
+
+    if output.suffix.lower() != ".tsv":
+        raise MatrixFileError(f"'{output}': the tree is written as .tsv (parent<TAB>child)")
+    check_writable_file(output, force)
+    reader = read_wordnet_classes
+    edges = hypernym_edges(class_list(classes, names, reader=reader), tree=not dag,
+                           mapping=read_mapping(require_file(mapping, "mapping file"))
+                           if mapping else None)
+    with atomic_path(output) as tmp:
+        tmp.write_text("parent\tchild\n" + "".join(f"{p}\t{c}\n" for p, c in edges),
+                       encoding="utf-8")
+    typer.echo(f"wrote {len(edges)} edges to {output}", err=True)
