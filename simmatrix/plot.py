@@ -14,6 +14,8 @@ from .errors import BuildError, require
 from .matrix import SimilarityMatrix
 
 MAX_LABELLED = 100  # axes are labelled up to this many classes
+MAX_CLUSTERED = 5_000  # average linkage needs C²/2 distances; above this, keep the order
+MAX_HEATMAP = 10_000  # a heatmap of more classes is a blur of more pixels than a screen has
 ORDERS = ("auto", "cluster", "given")
 
 
@@ -29,8 +31,11 @@ def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
         raise BuildError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     n = len(S)
     if order == "auto":
-        given = S.metadata.get("builder") in ("order", "hierarchy")
+        given = S.metadata.get("builder") in ("order", "hierarchy") or n > MAX_CLUSTERED
         order = "given" if given else "cluster"
+    if order == "cluster" and n > MAX_CLUSTERED:
+        raise BuildError(f"clustering {n} classes is too slow (limit {MAX_CLUSTERED}); "
+                         "use --order given")
     if order == "given" or n < 3:
         return np.arange(n)
     from scipy.cluster.hierarchy import leaves_list, linkage
@@ -52,6 +57,9 @@ def heatmap(S: SimilarityMatrix, *, order: str = "auto", title: str | None = Non
     classes, columns predicted classes.
     """
     figure_mod = require("matplotlib.figure", "plot")
+    if len(S) > MAX_HEATMAP:
+        raise BuildError(f"{len(S)} classes are too many for a heatmap (limit {MAX_HEATMAP}); "
+                         "draw one class's neighbours with --row CLASS")
     idx = leaf_order(S, order)
     vals = S.to_dense()[np.ix_(idx, idx)]
     n = len(S)

@@ -55,3 +55,17 @@ def test_plot_errors(cli, tmp_path):
     res = cli("plot", tmp_path / "m.npy", "-o", tmp_path / "r.gif")
     assert_one_line_error(res, 2)
     assert not (tmp_path / "r.gif").exists()
+
+
+def test_too_many_classes_for_a_heatmap(cli, tmp_path):
+    import scipy.sparse as sp
+
+    n = 20_000
+    S = SimilarityMatrix(sp.eye_array(n, format="csr"))
+    io.save(S, tmp_path / "big.parquet")
+    res = cli("plot", tmp_path / "big.parquet", "-o", tmp_path / "h.png")
+    assert_one_line_error(res, 2)
+    assert "--row" in res.err and not (tmp_path / "h.png").exists()
+    res = cli("plot", tmp_path / "big.parquet", "--row", "7", "--top", 3, "-o",
+              tmp_path / "r.png")
+    assert res.code == 0, res
