@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from simmatrix.cli import main
+
+# No per-example deadline: on a loaded 2-core CI machine a slow example is not a bug.
+settings.register_profile("simmatrix", deadline=None)
+settings.load_profile("simmatrix")
 
 
 class CliResult:
