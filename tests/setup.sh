@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: what CI runs (.ci/run calls exactly this).
-#   bash tests/run.sh [pytest arguments]
+# Everything the test suite needs on a fresh machine; the README's test command is
+#   bash tests/setup.sh && python3 -m pytest -n 2
+# and .ci/run runs exactly that line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${PYTHON:-python3}"
+PY=python3  # the interpreter the README's test command runs pytest with
 
 # WordNet 3.0 comes from Debian's packages (nltk's downloader needs the internet).
 if command -v apt-get >/dev/null && ! dpkg -s wordnet-base wordnet-sense-index >/dev/null 2>&1; then
@@ -18,5 +19,3 @@ fi
 
 # Install WordNet 3.0 where nltk finds it, from the Debian folder (offline, idempotent).
 "$PY" -m simmatrix data wordnet
-
-exec "$PY" -m pytest -n 2 "$@"
