@@ -82,12 +82,6 @@ def echo_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
 
 
-def fail(message: str, code: int = 2) -> None:
-    """One line on stderr and exit ``code``; for usage errors found by a command itself."""
-    typer.echo(f"simmatrix: error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def require_file(path: Path, what: str = "input file") -> Path:
     if not path.exists():
         raise MatrixFileError(f"{what} {str(path)!r} does not exist")
@@ -145,11 +139,3 @@ def read_wordnet_classes(path: Path) -> tuple[str, ...]:
             return read_classes(path, key="id")
     return read_classes(path)
 
-
-def check_writable_file(path: Path, force: bool) -> None:
-    """For outputs that are not matrices: the folder exists, the file only with --force."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise MatrixFileError(f"output folder '{parent}' does not exist; create it first")
-    if path.exists() and not force:
-        raise MatrixFileError(f"'{path}' already exists; pass --force to overwrite it")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from simmatrix._files import atomic_path
+from simmatrix._files import atomic_path, check_writable
 from simmatrix.errors import MatrixFileError
 
 from ._common import (
@@ -16,7 +16,6 @@ from ._common import (
     JsonOption,
     NamesOption,
     OutOption,
-    check_writable_file,
     class_list,
     echo_json,
     read_wordnet_classes,
@@ -77,7 +76,7 @@ def wordnet_tree(
 
     if output.suffix.lower() != ".tsv":
         raise MatrixFileError(f"'{output}': the tree is written as .tsv (parent<TAB>child)")
-    check_writable_file(output, force)
+    check_writable([output], force)
     reader = read_wordnet_classes
     edges = hypernym_edges(class_list(classes, names, reader=reader), tree=not dag,
                            mapping=read_mapping(require_file(mapping, "mapping file"))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from simmatrix import io
-from simmatrix._files import atomic_path
+from simmatrix._files import atomic_path, check_writable
 from simmatrix.errors import MatrixFileError
 from simmatrix.plot import ORDERS, heatmap, neighbours
 
@@ -34,11 +34,7 @@ def plot(
         raise MatrixFileError(
             f"'{output}': the picture must be one of {', '.join(IMAGE_TYPES)}"
         )
-    parent = output.parent if str(output.parent) else Path(".")
-    if not parent.is_dir():
-        raise MatrixFileError(f"output folder '{parent}' does not exist; create it first")
-    if output.exists() and not force:
-        raise MatrixFileError(f"'{output}' already exists; pass --force to overwrite it")
+    check_writable([output], force)
     S = io.load(file)
     fig = neighbours(S, row, top=top, title=title) if row else heatmap(S, order=order,
                                                                         title=title)

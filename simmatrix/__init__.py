@@ -17,7 +17,7 @@ from .errors import (
 )
 from .io import load, save
 from .loss import LogSimilarity, simloss
-from .matrix import ORIENTATION, SimilarityMatrix, as_matrix
+from .matrix import ORIENTATION, SimilarityMatrix
 from .validate import ValidationReport, check
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "SimMatrixError",
     "SimilarityMatrix",
     "ValidationReport",
-    "as_matrix",
     "check",
     "load",
     "save",

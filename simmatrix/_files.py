@@ -55,3 +55,21 @@ def atomic_path(path: str | os.PathLike):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def check_writable(paths: list[Path], overwrite: bool = False) -> None:
+    """Raise MatrixFileError unless every path can be written: the folder exists and is
+    writable, and an existing file is only replaced with ``overwrite`` (the CLI's --force).
+    """
+    for path in paths:
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.exists():
+            raise MatrixFileError(f"output folder '{parent}' does not exist; create it first")
+        if not parent.is_dir():
+            raise MatrixFileError(f"output folder '{parent}' is not a folder")
+        if not os.access(parent, os.W_OK):
+            raise MatrixFileError(f"output folder '{parent}' is not writable")
+        if path.is_dir():
+            raise MatrixFileError(f"output '{path}' is a folder")
+        if path.exists() and not overwrite:
+            raise MatrixFileError(f"'{path}' already exists; pass --force to overwrite it")

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ._files import atomic_path
+from ._files import check_writable as check_paths
 from .catalogue import resolve
 from .errors import InvalidMatrixError, MatrixFileError
 from .matrix import SimilarityMatrix, default_classes
@@ -67,20 +68,8 @@ def _outputs(path: Path) -> list[Path]:
 
 def check_writable(path: str | os.PathLike, overwrite: bool = False) -> list[Path]:
     """Raise :class:`MatrixFileError` unless ``path`` can be written; return the files."""
-    path = Path(path)
-    outs = _outputs(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.exists():
-        raise MatrixFileError(f"output folder '{parent}' does not exist; create it first")
-    if not parent.is_dir():
-        raise MatrixFileError(f"output folder '{parent}' is not a folder")
-    if not os.access(parent, os.W_OK):
-        raise MatrixFileError(f"output folder '{parent}' is not writable")
-    for p in outs:
-        if p.is_dir():
-            raise MatrixFileError(f"output '{p}' is a folder")
-        if p.exists() and not overwrite:
-            raise MatrixFileError(f"'{p}' already exists; pass --force to overwrite it")
+    outs = _outputs(Path(path))
+    check_paths(outs, overwrite)
     return outs
 
 

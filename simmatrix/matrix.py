@@ -274,13 +274,6 @@ class SimilarityMatrix:
     __hash__ = None  # type: ignore[assignment]
 
 
-def as_matrix(obj: Any, classes: Sequence[Any] | None = None) -> SimilarityMatrix:
-    """Accept a :class:`SimilarityMatrix` or anything array-like."""
-    if isinstance(obj, SimilarityMatrix):
-        return obj if classes is None else obj.select(classes)
-    return SimilarityMatrix(obj, classes)
-
-
 def fingerprint_file(path: Any) -> dict[str, Any]:
     """Provenance of a source file: name, size and sha256 of its bytes."""
     import os

@@ -27,9 +27,11 @@ def summarize(S: SimilarityMatrix, top_k: int = 3, block: int = 1024) -> dict[st
     """
     n = len(S)
     report = validate(S)
-    parts = _sparse_parts(S, top_k) if S.is_sparse else _dense_parts(S, top_k, block)
-    counts, total, lo, hi, zeros, mass, asym, nearest = parts
-    n_off = n * n - n
+    if S.is_sparse:
+        counts, mass, nearest, st = _sparse_parts(S, top_k)
+    else:  # validate() already measured range, symmetry and off-diagonal mean
+        counts, mass, nearest = _dense_parts(S, top_k, block)
+        st = report.stats
     edges = np.linspace(0.0, 1.0, HIST_BINS + 1)
     return {
         "shape": list(S.shape),
@@ -40,15 +42,15 @@ def summarize(S: SimilarityMatrix, top_k: int = 3, block: int = 1024) -> dict[st
         "builder": S.metadata.get("builder"),
         "metadata": S.metadata,
         "values": {
-            "min": lo if n else None,
-            "max": hi if n else None,
-            "mean_off_diagonal": total / n_off if n_off else 0.0,
-            "zero_fraction_off_diagonal": zeros / n_off if n_off else 0.0,
+            "min": st.get("min"),
+            "max": st.get("max"),
+            "mean_off_diagonal": st.get("mean_off_diagonal", 0.0),
+            "zero_fraction_off_diagonal": st.get("zero_fraction_off_diagonal", 0.0),
             "histogram_off_diagonal": {"edges": edges.round(6).tolist(),
                                        "counts": counts.tolist()},
         },
-        "symmetric": asym <= 1e-6,
-        "max_asymmetry": asym,
+        "symmetric": st.get("symmetric", True),
+        "max_asymmetry": st.get("max_asymmetry", 0.0),
         "off_diagonal_mass": {
             "mean": float(mass.mean()) if n else 0.0,
             "max": float(mass.max()) if n else 0.0,
@@ -70,22 +72,14 @@ def _dense_parts(S: SimilarityMatrix, k: int, block: int):
     n = len(S)
     k = max(0, min(k, n - 1))
     counts = np.zeros(HIST_BINS, dtype=np.int64)
-    total, zeros, asym, lo, hi = 0.0, 0, 0.0, np.inf, -np.inf
     mass = np.zeros(n)
     nearest: list = []
     for start in range(0, n, block):
         rows = np.nan_to_num(vals[start:start + block].astype(np.float64), nan=0.0,
                              posinf=0.0, neginf=0.0)
         idx = np.arange(len(rows))
-        lo, hi = min(lo, float(rows.min())), max(hi, float(rows.max()))
-        cols = np.nan_to_num(vals[:, start:start + block].T.astype(np.float64), nan=0.0,
-                             posinf=0.0, neginf=0.0)
-        asym = max(asym, float(np.abs(rows - cols).max()))
         rows[idx, start + idx] = np.nan  # the diagonal is not part of the statistics
-        off = rows[~np.isnan(rows)]
-        counts += _hist(off)
-        total += float(off.sum())
-        zeros += int(np.count_nonzero(off == 0))
+        counts += _hist(rows[~np.isnan(rows)])
         mass[start:start + len(rows)] = np.nansum(rows, axis=1)
         if k:
             masked = np.where(np.isnan(rows), -np.inf, rows)
@@ -95,7 +89,7 @@ def _dense_parts(S: SimilarityMatrix, k: int, block: int):
             nearest += [[(int(j), float(masked[r, j])) for j in top[r]] for r in idx]
         else:
             nearest += [[] for _ in idx]
-    return counts, total, lo, hi, zeros, mass, asym, nearest
+    return counts, mass, nearest
 
 
 def _sparse_parts(S: SimilarityMatrix, k: int):
@@ -120,5 +114,10 @@ def _sparse_parts(S: SimilarityMatrix, k: int):
         cols, vals = cols[keep], vals[keep]
         order = np.lexsort((cols, -vals))[:k]
         nearest.append([(int(cols[i]), float(vals[i])) for i in order])
+    n_off = n * n - n
     zeros = implicit + int(np.count_nonzero(stored == 0))
-    return counts, float(stored.sum()), lo, float(data.max()), zeros, mass, asym, nearest
+    stats = {"min": lo, "max": float(data.max()), "symmetric": asym <= 1e-6,
+             "max_asymmetry": asym,
+             "mean_off_diagonal": float(stored.sum()) / n_off if n_off else 0.0,
+             "zero_fraction_off_diagonal": zeros / n_off if n_off else 0.0}
+    return counts, mass, nearest, stats

@@ -12,12 +12,6 @@ from .errors import BuildError
 from .matrix import SimilarityMatrix
 
 
-def _dense(S: SimilarityMatrix, step: str) -> np.ndarray:
-    if S.is_sparse:
-        raise BuildError(f"{step} needs a dense matrix; this one is sparse (top-k)")
-    return np.array(S.values, dtype=S.dtype, copy=True)
-
-
 def _set_diagonal(values, dtype):
     if hasattr(values, "setdiag"):
         values = values.tolil()
