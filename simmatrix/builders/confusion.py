@@ -294,15 +294,16 @@ def read_counts(path: str | os.PathLike, classes: Any = None):
     if classes is None:
         return N, table.classes
     names = check_classes(classes)
-    extra = [c for c in table.classes if c not in set(names)]
-    absent = [c for c in names if c not in set(table.classes)]
+    row, wanted = {c: i for i, c in enumerate(table.classes)}, set(names)
+    extra = [c for c in table.classes if c not in wanted]
+    absent = [c for c in names if c not in row]
     if extra or absent:
         parts = [f"{len(extra)} not in the class list: {quote_list(extra)}"] if extra else []
         parts += [f"{len(absent)} classes missing from the file: {quote_list(absent)}"] \
             if absent else []
         raise BuildError(f"confusion matrix {str(p)!r} labels differ from the class list; "
                          + "; ".join(parts))
-    idx = np.array([table.classes.index(c) for c in names], dtype=np.intp)
+    idx = np.array([row[c] for c in names], dtype=np.intp)
     return N[np.ix_(idx, idx)], names
 
 
