@@ -234,19 +234,19 @@ def _check_counts(counts: Any) -> np.ndarray:
 
 def _scale(P: np.ndarray, seen: np.ndarray, scale: str, names) -> tuple[np.ndarray, list]:
     """Scale rows so the diagonal is 1; returns values and the clipped classes."""
-    C = len(P)
     if scale == "diagonal":
         d = np.diagonal(P)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(P > 0, P / d, 0.0)  # P_ij / 0 -> inf -> clipped to 1
-        over = (ratio > 1) & ~np.eye(C, dtype=bool)
+        over = ratio > 1
+        np.fill_diagonal(over, False)
         vals = np.minimum(ratio, 1.0)
     else:
         top = P.max(axis=1, keepdims=True)
         vals = np.divide(P, top, out=np.zeros_like(P), where=top > 0)
         over = np.zeros_like(P, dtype=bool)
+    vals[~seen] = 0.0  # a class never seen as a true label gets the identity row
     np.fill_diagonal(vals, 1.0)
-    vals[~seen] = np.eye(C)[~seen]
     rows = np.nonzero(over.any(axis=1))[0]
     clipped = [
         {"class": names[i], "recognised": float(P[i, i]), "max_confused": float(P[i].max()),
