@@ -37,6 +37,7 @@ import numpy as np
 from .._files import csv_rows, read_text
 from ..errors import BuildError, MatrixFileError, quote_list
 from ..matrix import SimilarityMatrix, check_classes, default_classes, fingerprint_file
+from .table import read_labelled_csv
 
 SCALES = ("diagonal", "row-max")
 MISSING = ("error", "identity")
@@ -287,8 +288,6 @@ def read_counts(path: str | os.PathLike, classes: Any = None):
                 f"with one row per class ({len(names)})"
             )
         return N, names
-    from .table import read_labelled_csv
-
     table = read_labelled_csv(p, "confusion matrix")
     N = np.nan_to_num(table.values, nan=0.0)
     if classes is None:
@@ -309,7 +308,6 @@ def read_counts(path: str | os.PathLike, classes: Any = None):
 
 def read_pairs(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read a two-column CSV/TSV of ``true,predicted`` (a header row is skipped if present)."""
-
     p = Path(path)
     rows = csv_rows(read_text(p, "pairs file"), p)
     bad = [i + 1 for i, r in enumerate(rows) if len(r) != 2]
