@@ -50,7 +50,8 @@ def combine(
     if len(inputs) < 2:
         raise BuildError(f"combine needs at least two matrices, got {len(inputs)}")
     check_output(out, force)
-    matrices = [io.load(p) for p in inputs]
+    # combine() validates every input and names it in the error; loading does not repeat it
+    matrices = [io.load(p, validate=False) for p in inputs]
     S = combine_matrices(
         matrices, how=how.value, intersect=intersect,
         weights=_parse_weights(weights) if weights is not None else None,

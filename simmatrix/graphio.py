@@ -110,25 +110,11 @@ def detect_format(path: Path, text: str | None) -> str:
 
 
 def _from_file(path: Path, format: str | None, child_parent: bool | None):
-    if not path.exists():
-        raise MatrixFileError(f"hierarchy file {str(path)!r} does not exist")
-    if path.is_dir():
-        raise MatrixFileError(f"hierarchy file {str(path)!r} is a folder, not a file")
-    fmt = format or detect_format(path, None if path.suffix.lower() in (".graphml", ".xml")
-                                   else _read_text(path))
     where = str(path)
-    if fmt == "graphml":
-        nx = _nx()
-        try:
-            g = nx.read_graphml(path)
-        except Exception as exc:  # networkx raises several kinds on a bad file
-            raise MatrixFileError(f"cannot read GraphML {where!r}: {exc}") from None
-        if not g.is_directed():
-            raise BuildError(
-                f"GraphML {where!r} is undirected; a hierarchy needs edgedefault=\"directed\""
-            )
-        return _from_graph(g, child_parent, where), {"format": "graphml"}
-    text = _read_text(path)
+    if (format or detect_format(path, None)) == "graphml":  # by extension; text not needed
+        return _from_graphml(path, child_parent), {"format": "graphml"}
+    text = read_text(path, "hierarchy file")
+    fmt = format or detect_format(path, text)
     if not text.strip():
         raise MatrixFileError(f"hierarchy file {where!r} is empty")
     if fmt == "json":
@@ -148,8 +134,21 @@ def _from_file(path: Path, format: str | None, child_parent: bool | None):
     return _from_edges(text, path, child_parent), {"format": "edges"}
 
 
-def _read_text(path: Path) -> str:
-    return read_text(path, "hierarchy file")
+def _from_graphml(path: Path, child_parent: bool | None):
+    where = str(path)
+    if not path.exists():
+        raise MatrixFileError(f"hierarchy file {where!r} does not exist")
+    if path.is_dir():
+        raise MatrixFileError(f"hierarchy file {where!r} is a folder, not a file")
+    try:
+        g = _nx().read_graphml(path)
+    except Exception as exc:  # networkx raises several kinds on a bad file
+        raise MatrixFileError(f"cannot read GraphML {where!r}: {exc}") from None
+    if not g.is_directed():
+        raise BuildError(
+            f"GraphML {where!r} is undirected; a hierarchy needs edgedefault=\"directed\""
+        )
+    return _from_graph(g, child_parent, where)
 
 
 def _from_graph(g, child_parent: bool | None, where: str):
@@ -232,12 +231,11 @@ def _split_rows(text: str, path: Path) -> list[tuple[int, list[str]]]:
 
 # -- nested JSON ---------------------------------------------------------------------------
 def _from_json_data(data: Mapping[str, Any], child_parent: bool | None, where: str):
-    nx = _nx()
-    g = nx.DiGraph()
     if "fine_to_coarse" in data:
         return _from_cifar(data, where), {"format": "json", "form": "cifar",
                                           "classes": list(map(str, data.get("fine_labels") or
                                                               data["fine_to_coarse"]))}
+    g = _nx().DiGraph()
     if child_parent:
         for child, parents in data.items():
             parents = parents if isinstance(parents, list) else [parents]

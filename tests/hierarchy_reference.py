@@ -90,3 +90,12 @@ def dag_reference(g, classes, measure, policy):
                                         + nx.shortest_path_length(g, c, b)) for c in common)
             ref[i, j] = ref[j, i] = s
     return ref
+
+
+def lca_height_of_pairs(g, pairs):
+    """1 − height(lca)/height(root) for the given (a, b) pairs, from networkx's LCA routine."""
+    (root,) = [n for n in g if g.in_degree(n) == 0]
+    H = nx_height(g, root)
+    lca = dict(nx.tree_all_pairs_lowest_common_ancestor(g, root=root, pairs=pairs))
+    heights = {v: nx_height(g, v) for v in set(lca.values())}
+    return np.array([1 - heights[lca[p]] / H for p in pairs])

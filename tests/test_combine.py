@@ -178,3 +178,14 @@ def test_cli_bad_weights_and_single_input(tmp_path, cli, pair):
     assert_one_line_error(res, 2)
     assert "at least two matrices" in res.err
     assert not list(tmp_path.glob("S.*"))
+
+
+def test_cli_invalid_input_is_named_once(tmp_path, cli, pair):
+    _, _, SA, _ = pair
+    bad = SimilarityMatrix(np.array([[1, 1.5], [0, 1]]), ["ant", "bee"])
+    io.save(SA, tmp_path / "a.npy")
+    io.save(bad, tmp_path / "b.npy", validate=False)
+    res = cli("combine", tmp_path / "a.npy", tmp_path / "b.npy", "-o", tmp_path / "S.npy")
+    assert_one_line_error(res, 1)
+    assert "input 2 ('b.npy') is not a valid similarity matrix: S[0, 1] = 1.5" in res.err
+    assert not list(tmp_path.glob("S.*"))

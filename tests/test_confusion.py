@@ -175,6 +175,8 @@ def test_build_from_files_agree(tmp_path, pairs):
     b = build_confusion(pairs=tmp_path / "pairs.csv", classes=NAMES)
     c = build_confusion(matrix=tmp_path / "cm.npy", classes=NAMES)
     assert a.equals(b) and b.equals(c)
+    assert c.classes == NAMES
+    assert_allclose(c.values, ref_scale(confusion_matrix(y, pred)), rtol=0, atol=1e-15)
     assert c.metadata["sources"][0]["path"] == "cm.npy"
 
 
@@ -201,8 +203,13 @@ def test_cli_labels_and_predictions(tmp_path, cli, pairs):
     res = cli("build", "confusion", "--labels", tmp_path / "y.npy", "--predictions",
               tmp_path / "p.npy", "--scale", "row-max", "-o", out)
     assert res.code == 0, res
-    assert io.load(out).equals(from_confusion(confusion_matrix(y, pred), scale="row-max"),
-                               atol=1e-15)
+    cm = confusion_matrix(y, pred).astype(float)
+    expected = cm / cm.max(axis=1, keepdims=True)  # row-max, typed in as in test_row_max_scaling
+    np.fill_diagonal(expected, 1.0)
+    S = io.load(out)
+    assert S.classes == ("0", "1", "2", "3", "4")
+    assert_allclose(S.values, expected, rtol=0, atol=1e-15)
+    assert S.equals(from_confusion(confusion_matrix(y, pred), scale="row-max"), atol=1e-15)
 
 
 def test_cli_never_seen_class_one_line_no_file(tmp_path, cli):

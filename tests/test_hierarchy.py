@@ -127,6 +127,8 @@ def small_files(tmp_path):
 def test_every_format_reads_the_same_tree(tmp_path):
     ref = hierarchy(nx.DiGraph(SMALL))
     assert ref.classes == ("cat", "dog", "rose", "rock")
+    assert_allclose(ref.to_dense(), tree_reference(nx.DiGraph(SMALL), list(ref.classes),
+                                                   "lca-height"), atol=1e-12)
     for kind, path in small_files(tmp_path).items():
         S = hierarchy(path, child_parent=True if kind == "tsv" else None)
         assert S.classes == ref.classes, kind
@@ -261,6 +263,8 @@ def test_top_k_with_internal_classes_matches_dense():
     pick = set(rng.choice(len(preorder), 300, replace=False).tolist())
     classes = [str(v) for i, v in enumerate(preorder) if i in pick]  # in depth-first order
     D = hierarchy(g, classes).to_dense()
+    assert_allclose(D, tree_reference(nx.relabel_nodes(g, str), classes, "lca-height"),
+                    atol=1e-12)
     for k in (2, 25):
         V = hierarchy(g, classes, top_k=k).to_dense()
         top = np.argsort(-D, axis=1, kind="stable")[:, :k + 1]
@@ -271,7 +275,10 @@ def test_top_k_with_internal_classes_matches_dense():
 
 def test_top_k_dense_fallback_for_wup():
     g = random_tree(400, 4)
-    dense = hierarchy(g, measure="wup").to_dense()
+    S = hierarchy(g, measure="wup")
+    dense = S.to_dense()
+    assert_allclose(dense, tree_reference(nx.relabel_nodes(g, str), list(S.classes), "wup"),
+                    atol=1e-12)
     V = hierarchy(g, measure="wup", top_k=5).to_dense()
     kept = V > 0
     assert_allclose(V[kept], dense[kept])

@@ -8,7 +8,14 @@ from numpy.testing import assert_allclose
 
 pytest.importorskip("networkx")
 
-from hierarchy_reference import CIFAR, TREE, nx_cifar, nx_graph, tree_reference  # noqa: E402
+from hierarchy_reference import (  # noqa: E402
+    CIFAR,
+    TREE,
+    lca_height_of_pairs,
+    nx_cifar,
+    nx_graph,
+    tree_reference,
+)
 
 from conftest import assert_one_line_error  # noqa: E402
 from simmatrix import io  # noqa: E402
@@ -63,6 +70,10 @@ def test_top_k_lower_bound_and_dtype(tmp_path, run):
     assert ((V > 0).sum(axis=1) <= 5).all()
     assert_allclose(np.diag(V), 1.0)
     assert S.metadata["params"]["top_k"] == 4
+    i, j = np.nonzero((V > 0) & ~np.eye(len(S), dtype=bool))
+    pairs = [(S.classes[a], S.classes[b]) for a, b in zip(i, j, strict=True)]
+    lb = (lca_height_of_pairs(nx_graph(TREE), pairs) - 0.2) / 0.8  # S = max(0, S - l)/(1 - l)
+    assert_allclose(V[i, j], lb, rtol=1e-6)
 
 
 def test_indented_tree_and_child_parent_switch(tmp_path, run):

@@ -22,12 +22,17 @@ SEED = Path(__file__).parent / "data" / "seed_scores.csv"
 SEED_SCORES = np.array([[2, 1, 0, -1], [1, 2, 0.5, -1], [0, 0.5, 2, 0], [-1, -1, 0, 2]], float)
 
 
+def seed_global():
+    """S of the seed table rescaled globally, as a float64 formula."""
+    expected = (SEED_SCORES + 1.0) / 3.0  # scores -1..2 -> [0, 1]
+    np.fill_diagonal(expected, 1.0)
+    return expected
+
+
 def test_seed_table_global():
     S = build_table(SEED, rescale="global")
     assert S.classes == ("c1", "c2", "c3", "c4")
-    expected = (SEED_SCORES + 1.0) / 3.0  # scores -1..2 -> [0, 1]
-    np.fill_diagonal(expected, 1.0)
-    assert_allclose(S.values, expected, rtol=0, atol=1e-15)
+    assert_allclose(S.values, seed_global(), rtol=0, atol=1e-15)
     assert S["c1", "c2"] == pytest.approx(2 / 3)  # "c1 and c2 score 1.0"
     assert S["c1", "c4"] == 0.0  # "c1 and c4 score -1.0"
     report = validate(S)
@@ -56,6 +61,8 @@ def test_columns_in_any_order(tmp_path):
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
     S = build_table(tmp_path / "t.csv", rescale="global")
     assert S.classes == tuple(rows)
+    order = [idx[r] for r in rows]
+    assert_allclose(S.values, seed_global()[np.ix_(order, order)], rtol=0, atol=1e-15)
     ref = build_table(SEED, rescale="global").select(rows)
     assert_allclose(S.values, ref.values, rtol=0, atol=0)
 
@@ -149,5 +156,7 @@ def test_any_scores_give_a_valid_matrix(x, how):
 def test_tsv_table(tmp_path):
     text = SEED.read_text().replace(",", "\t")
     (tmp_path / "t.tsv").write_text(text)
+    assert_allclose(build_table(tmp_path / "t.tsv", rescale="global").values, seed_global(),
+                    rtol=0, atol=1e-15)
     assert build_table(tmp_path / "t.tsv", rescale="global").equals(
         build_table(SEED, rescale="global"))

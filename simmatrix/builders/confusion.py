@@ -37,6 +37,7 @@ import numpy as np
 from .._files import csv_rows, read_text
 from ..errors import BuildError, MatrixFileError, quote_list
 from ..matrix import SimilarityMatrix, check_classes, default_classes, fingerprint_file
+from .table import read_labelled_csv
 
 SCALES = ("diagonal", "row-max")
 MISSING = ("error", "identity")
@@ -234,19 +235,19 @@ def _check_counts(counts: Any) -> np.ndarray:
 
 def _scale(P: np.ndarray, seen: np.ndarray, scale: str, names) -> tuple[np.ndarray, list]:
     """Scale rows so the diagonal is 1; returns values and the clipped classes."""
-    C = len(P)
     if scale == "diagonal":
         d = np.diagonal(P)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(P > 0, P / d, 0.0)  # P_ij / 0 -> inf -> clipped to 1
-        over = (ratio > 1) & ~np.eye(C, dtype=bool)
+        over = ratio > 1
+        np.fill_diagonal(over, False)
         vals = np.minimum(ratio, 1.0)
     else:
         top = P.max(axis=1, keepdims=True)
         vals = np.divide(P, top, out=np.zeros_like(P), where=top > 0)
         over = np.zeros_like(P, dtype=bool)
+    vals[~seen] = 0.0  # a class never seen as a true label gets the identity row
     np.fill_diagonal(vals, 1.0)
-    vals[~seen] = np.eye(C)[~seen]
     rows = np.nonzero(over.any(axis=1))[0]
     clipped = [
         {"class": names[i], "recognised": float(P[i, i]), "max_confused": float(P[i].max()),
@@ -287,28 +288,26 @@ def read_counts(path: str | os.PathLike, classes: Any = None):
                 f"with one row per class ({len(names)})"
             )
         return N, names
-    from .table import read_labelled_csv
-
     table = read_labelled_csv(p, "confusion matrix")
     N = np.nan_to_num(table.values, nan=0.0)
     if classes is None:
         return N, table.classes
     names = check_classes(classes)
-    extra = [c for c in table.classes if c not in set(names)]
-    absent = [c for c in names if c not in set(table.classes)]
+    row, wanted = {c: i for i, c in enumerate(table.classes)}, set(names)
+    extra = [c for c in table.classes if c not in wanted]
+    absent = [c for c in names if c not in row]
     if extra or absent:
         parts = [f"{len(extra)} not in the class list: {quote_list(extra)}"] if extra else []
         parts += [f"{len(absent)} classes missing from the file: {quote_list(absent)}"] \
             if absent else []
         raise BuildError(f"confusion matrix {str(p)!r} labels differ from the class list; "
                          + "; ".join(parts))
-    idx = np.array([table.classes.index(c) for c in names], dtype=np.intp)
+    idx = np.array([row[c] for c in names], dtype=np.intp)
     return N[np.ix_(idx, idx)], names
 
 
 def read_pairs(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read a two-column CSV/TSV of ``true,predicted`` (a header row is skipped if present)."""
-
     p = Path(path)
     rows = csv_rows(read_text(p, "pairs file"), p)
     bad = [i + 1 for i, r in enumerate(rows) if len(r) != 2]

@@ -220,11 +220,14 @@ def _dense(index: HierarchyIndex, pre: np.ndarray, measure: str, beta: float) ->
 
 
 def _dense_tree(index, pre, measure, beta) -> np.ndarray:
-    """Each node writes its key on its block; deeper nodes come later and win."""
+    """Each node writes its key on its block; deeper nodes come later and win.
+
+    Nodes are numbered in preorder, so an ancestor always comes before its descendants,
+    the only nodes whose blocks overlap its own.
+    """
     lo, hi, _ = subtree_ranges(index, pre)
     key = index.height if measure in _LCA_ONLY else index.depth
-    nodes = np.flatnonzero(hi - lo >= 2)
-    nodes = nodes[np.argsort(index.depth[nodes], kind="stable")]
+    nodes = np.flatnonzero(hi - lo >= 2)  # ascending preorder
     K = np.zeros((len(pre), len(pre)), dtype=np.float64)
     for v in nodes:  # one slice per internal node, never per pair
         K[lo[v]:hi[v], lo[v]:hi[v]] = key[v]

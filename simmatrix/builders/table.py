@@ -79,7 +79,8 @@ def read_labelled_csv(path: str | os.PathLike, what: str = "table") -> LabelledT
     row_names = [r[0] for r in body]
     _check_labels(row_names, header, p, what)
     cells = np.array([r[1:] for r in body], dtype=object)
-    order = np.array([header.index(name) for name in row_names], dtype=np.intp)
+    column = {name: j for j, name in enumerate(header)}
+    order = np.array([column[name] for name in row_names], dtype=np.intp)
     cells = cells[:, order]  # columns in row order
     values = _parse_cells(cells, tuple(row_names), p, what)
     return LabelledTable(tuple(row_names), values, str(p))
@@ -94,8 +95,9 @@ def _check_labels(rows: list[str], cols: list[str], p: Path, what: str) -> None:
         dups = [n for n, k in Counter(names).items() if k > 1 and n]
         if dups:
             problems.append(f"duplicated in the {where}: {quote_list(dups)}")
-    only_cols = [n for n in cols if n and n not in set(rows)]
-    only_rows = [n for n in rows if n and n not in set(cols)]
+    row_set, col_set = set(rows), set(cols)
+    only_cols = [n for n in cols if n and n not in row_set]
+    only_rows = [n for n in rows if n and n not in col_set]
     if only_cols:
         problems.append(f"in the header row but not the first column: {quote_list(only_cols)}")
     if only_rows:
