@@ -21,7 +21,6 @@ from simmatrix import io, transforms
 from simmatrix.classlist import parse_names, read_classes
 from simmatrix.errors import BuildError, MatrixFileError
 from simmatrix.matrix import SimilarityMatrix
-from simmatrix.validate import check
 
 
 class Dtype(str, Enum):
@@ -66,12 +65,11 @@ def finish_build(
     dtype: Dtype | str = Dtype.float64,
     quiet: bool = False,
 ) -> SimilarityMatrix:
-    """Apply the common transforms, validate, and save atomically. Returns what was saved."""
+    """Apply the common transforms, then save atomically (io.save validates first)."""
     if lower_bound:
         S = transforms.lower_bound(S, lower_bound)
     S = S.astype(getattr(dtype, "value", dtype))
-    check(S)
-    written = io.save(S, out, overwrite=force)
+    written = io.save(S, out, overwrite=force)  # validates before writing anything
     if not quiet:
         shown = ", ".join(str(p) for p in written)
         typer.echo(f"wrote {len(S)}×{len(S)} matrix to {shown}", err=True)

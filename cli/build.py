@@ -78,7 +78,7 @@ def order(
         typer.Option(help="Period of a circular scale (24 for hours): d = min(d, P - d)."),
     ] = None,
     lower_bound: LowerBoundOption = 0.0,
-    dtype: DtypeOption = "float64",
+    dtype: DtypeOption = Dtype.float64,
     force: ForceOption = False,
 ) -> None:
     """Ordered classes (ages, ratings, hours): S_ij = r^|v_i - v_j| (the paper's eq. 2)."""

@@ -11,6 +11,7 @@ import typer
 from simmatrix.classlist import read_classes
 
 from ._common import (
+    Dtype,
     DtypeOption,
     ForceOption,
     LowerBoundOption,
@@ -82,7 +83,7 @@ def hierarchy(
                      "other entries per row, sparse (save as .parquet for many classes)."),
     ] = None,
     lower_bound: LowerBoundOption = 0.0,
-    dtype: DtypeOption = "float64",
+    dtype: DtypeOption = Dtype.float64,
     force: ForceOption = False,
 ) -> None:
     """Class similarity from a hierarchy: the lowest common ancestor of each pair of classes."""

@@ -53,7 +53,7 @@ def wordnet(
                      "(maple_tree<TAB>maple.n.02)."),
     ] = None,
     lower_bound: LowerBoundOption = 0.0,
-    dtype: DtypeOption = "float64",
+    dtype: DtypeOption = Dtype.float64,
     force: ForceOption = False,
 ) -> None:
     """Similarities of WordNet 3.0 synsets: wup, path, lch, res, lin or jcn, equal to nltk's."""
