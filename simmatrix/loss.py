@@ -266,19 +266,28 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
 
         if use_fused():
             return fused_simloss(z, y, tables)
-    if not tables.sparse:
-        if tables.log_S is not None:
-            g = xp.take(tables.log_S, y, axis=0)  # (B, C) rows of log S
-        else:
-            g = _log(xp, xp.take(tables.S, y, axis=0))
-        if from_logits:
-            return -logsumexp(xp, log_softmax(xp, z) + g, axis=1)
-        return -xp.log(xp.sum(xp.exp(g) * z, axis=1) + eps)
-    nbr = xp.take(tables.indices, y, axis=0)  # (B, k) neighbour columns
-    lv = xp.take(tables.log_values, y, axis=0)  # (B, k) their log S
+    g, nbr = _log_rows(xp, tables, y)
     if from_logits:
-        return -logsumexp(xp, xp.take_along_axis(log_softmax(xp, z), nbr, axis=1) + lv, axis=1)
-    return -xp.log(xp.sum(xp.exp(lv) * xp.take_along_axis(z, nbr, axis=1), axis=1) + eps)
+        return -logsumexp(xp, _columns(xp, log_softmax(xp, z), nbr) + g, axis=1)
+    return -xp.log(xp.sum(xp.exp(g) * _columns(xp, z, nbr), axis=1) + eps)
+
+
+def _log_rows(xp, tables: Tables, y):
+    """Rows ``y`` of ``log S`` and, for a top-k table, the columns they hold.
+
+    Dense: ``(log S[y], None)`` of shape (B, C). Top-k: ``(log_values[y], indices[y])``,
+    both (B, k); pick the matching entries of a (B, C) array with ``_columns``.
+    """
+    if tables.sparse:
+        return xp.take(tables.log_values, y, axis=0), xp.take(tables.indices, y, axis=0)
+    if tables.log_S is not None:
+        return xp.take(tables.log_S, y, axis=0), None
+    return _log(xp, xp.take(tables.S, y, axis=0)), None
+
+
+def _columns(xp, x, nbr):
+    """``x`` itself (dense) or its entries at the top-k columns ``nbr``."""
+    return x if nbr is None else xp.take_along_axis(x, nbr, axis=1)
 
 
 def _log(xp, S):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .loss import _like, _log, _reduce_check, _tables, logsumexp, simloss
+from .loss import _columns, _like, _log_rows, _reduce_check, _tables, logsumexp, simloss
 
 
 def _setup(logits, targets):
@@ -63,14 +63,8 @@ def soft_label_cross_entropy(logits: Any, targets: Any, S: Any, *, reduction: st
     """
     xp, targets = _setup(logits, targets)
     tables = _tables(xp, logits, S)
-    logp = _log_probs(xp, logits, from_logits)
-    if tables.sparse:
-        g = xp.take(tables.log_values, targets, axis=0)
-        logp = xp.take_along_axis(logp, xp.take(tables.indices, targets, axis=0), axis=1)
-    elif tables.log_S is not None:
-        g = xp.take(tables.log_S, targets, axis=0)
-    else:
-        g = _log(xp, xp.take(tables.S, targets, axis=0))
+    g, nbr = _log_rows(xp, tables, targets)
+    logp = _columns(xp, _log_probs(xp, logits, from_logits), nbr)
     q = xp.exp(g - logsumexp(xp, g, axis=1)[:, None])
     terms = xp.where(q > 0, q * logp, xp.zeros_like(q))
     return _reduce(xp, -xp.sum(terms, axis=1), reduction)
