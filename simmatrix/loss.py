@@ -101,19 +101,14 @@ class LogSimilarity:
         if isinstance(S, SimilarityMatrix):
             classes = S.classes if classes is None else classes
             S = S.values
-        self.classes = None if classes is None else tuple(str(c) for c in classes)
-        self._cache: dict[tuple[str, str, str], Tables] = {}
         if sp.issparse(S):
-            self.log_S = None
-            self.indices, self.log_values = _sparse_log(sp.csr_array(S))
-            self.n_classes = S.shape[0]
+            self._set(None, *_sparse_log(sp.csr_array(S)), classes)
         else:
             S = _to_numpy(S)
             _check_square(S)
             with np.errstate(divide="ignore"):
-                self.log_S = np.where(S > 0, np.log(np.where(S > 0, S, 1.0)), -np.inf)
-            self.indices = self.log_values = None
-            self.n_classes = S.shape[0]
+                log_S = np.where(S > 0, np.log(np.where(S > 0, S, 1.0)), -np.inf)
+            self._set(log_S, None, None, classes)
 
     @classmethod
     def from_log(cls, log_S: Any, classes: Any = None) -> LogSimilarity:
@@ -121,11 +116,17 @@ class LogSimilarity:
         self = cls.__new__(cls)
         log_S = _to_numpy(log_S)
         _check_square(log_S)
-        self.log_S, self.indices, self.log_values = log_S, None, None
-        self.n_classes = log_S.shape[0]
-        self.classes = None if classes is None else tuple(str(c) for c in classes)
-        self._cache = {}
+        self._set(log_S, None, None, classes)
         return self
+
+    def _set(self, log_S, indices, log_values, classes) -> None:
+        self.log_S, self.indices, self.log_values = log_S, indices, log_values
+        self.classes = None if classes is None else tuple(str(c) for c in classes)
+        self._cache: dict[tuple[str, str, str], Tables] = {}
+
+    @property
+    def n_classes(self) -> int:
+        return (self.indices if self.is_sparse else self.log_S).shape[0]
 
     @property
     def is_sparse(self) -> bool:

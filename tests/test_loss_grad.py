@@ -85,6 +85,10 @@ def test_torch_module_buffers_and_values():
     z = torch.tensor(Z)
     expect = reference_loss(Z[1:], Y[1:], S).mean()
     assert_allclose(float(crit(z, y)), expect, rtol=1e-12)
+    from_tensor = SimLoss(torch.tensor(S, requires_grad=True), dtype=torch.float64,
+                          ignore_index=-1)  # a tensor S is copied, detached, into the buffer
+    assert not from_tensor.S.requires_grad
+    assert_allclose(float(from_tensor(z, y)), expect, rtol=1e-12)
     crit32 = crit.to(torch.float32)  # .to() moves buffers like any module state
     assert crit32.S.dtype == torch.float32
     z64 = torch.tensor(Z, requires_grad=True)  # float64 logits meet the float32 buffer
