@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .loss import LogSimilarity, _check_inputs, _to_numpy, logsumexp
+from .loss import LogSimilarity, Tables, _check_inputs, _columns, _log_rows, _to_numpy, logsumexp
 
 
 def simloss_grad_hess(logits: Any, targets: Any, S: Any, *, sample_weight: Any = None):
@@ -48,23 +48,20 @@ def simloss_grad_hess(logits: Any, targets: Any, S: Any, *, sample_weight: Any =
     (array([[-0.5,  0.5]]), array([[0.25, 0.25]]))
     """
     z = np.asarray(_to_numpy(logits), dtype=np.float64)
-    y = np.asarray(_to_numpy(targets))
+    y = _to_numpy(targets)
     table = S if isinstance(S, LogSimilarity) else LogSimilarity(S)
     _check_inputs(np, z, y, table.n_classes)
     z = z - z.max(axis=1, keepdims=True)
     lse = logsumexp(np, z, axis=1)
     p = np.exp(z - lse[:, None])
-    if table.is_sparse:
-        nbr, lv = table.indices[y], table.log_values[y]
-        a = np.take_along_axis(z, nbr, axis=1) + lv
-        num = logsumexp(np, a, axis=1)
-        q = np.zeros_like(z)
-        rows = np.broadcast_to(np.arange(len(y))[:, None], nbr.shape)
-        np.add.at(q, (rows, nbr), np.exp(a - num[:, None]))
-    else:
-        a = z + table.log_S[y]
-        num = logsumexp(np, a, axis=1)
-        q = np.exp(a - num[:, None])
+    g, nbr = _log_rows(np, Tables(log_S=table.log_S, indices=table.indices,
+                                  log_values=table.log_values), y)
+    a = _columns(np, z, nbr) + g
+    num = logsumexp(np, a, axis=1)
+    q = np.exp(a - num[:, None])
+    if nbr is not None:  # top-k: spread q over its columns
+        q, q_k = np.zeros_like(z), q
+        np.add.at(q, (np.arange(len(y))[:, None], nbr), q_k)
     loss = lse - num
     grad = p - q
     hess = np.maximum(p * (1.0 - p), 1e-16)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .loss import LogSimilarity, _to_numpy, logsumexp
+from .loss import LogSimilarity, _device, _to_numpy, log_softmax
 from .matrix import SimilarityMatrix
 
 
@@ -22,9 +22,7 @@ def _probs(probs: Any, from_logits: bool):
     from array_api_compat import array_namespace
 
     xp = array_namespace(probs)
-    if from_logits:
-        probs = xp.exp(probs - logsumexp(xp, probs, axis=1)[:, None])
-    return xp, probs
+    return xp, xp.exp(log_softmax(xp, probs)) if from_logits else probs
 
 
 def expected_gain(probs: Any, S: Any, *, from_logits: bool = False) -> Any:
@@ -58,9 +56,7 @@ def expected_gain(probs: Any, S: Any, *, from_logits: bool = False) -> Any:
         return np.asarray((values.T @ p.T).T)
     if sp.issparse(values):
         values = values.toarray()
-    from array_api_compat import device
-
-    dense = xp.asarray(np.asarray(values), dtype=p.dtype, device=device(p))
+    dense = xp.asarray(np.asarray(values), dtype=p.dtype, device=_device(p))
     return xp.matmul(p, dense)
 
 
@@ -105,13 +101,11 @@ def expected_value(probs: Any, values: Any = None, *, from_logits: bool = False)
     >>> expected_value(np.array([[0.5, 0.0, 0.5]]), [1.0, 2.0, 3.0])
     array([2.])
     """
-    from array_api_compat import device
-
     xp, p = _probs(probs, from_logits)
     if values is None:
-        v = xp.astype(xp.arange(p.shape[1], device=device(p)), p.dtype)
+        v = xp.astype(xp.arange(p.shape[1], device=_device(p)), p.dtype)
     else:
-        v = xp.asarray(values, dtype=p.dtype, device=device(p))
+        v = xp.asarray(values, dtype=p.dtype, device=_device(p))
     return xp.sum(p * v[None, :], axis=1)
 
 

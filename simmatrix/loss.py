@@ -101,19 +101,14 @@ class LogSimilarity:
         if isinstance(S, SimilarityMatrix):
             classes = S.classes if classes is None else classes
             S = S.values
-        self.classes = None if classes is None else tuple(str(c) for c in classes)
-        self._cache: dict[tuple[str, str, str], Tables] = {}
         if sp.issparse(S):
-            self.log_S = None
-            self.indices, self.log_values = _sparse_log(sp.csr_array(S))
-            self.n_classes = S.shape[0]
+            self._set(None, *_sparse_log(sp.csr_array(S)), classes)
         else:
             S = _to_numpy(S)
             _check_square(S)
             with np.errstate(divide="ignore"):
-                self.log_S = np.where(S > 0, np.log(np.where(S > 0, S, 1.0)), -np.inf)
-            self.indices = self.log_values = None
-            self.n_classes = S.shape[0]
+                log_S = np.where(S > 0, np.log(np.where(S > 0, S, 1.0)), -np.inf)
+            self._set(log_S, None, None, classes)
 
     @classmethod
     def from_log(cls, log_S: Any, classes: Any = None) -> LogSimilarity:
@@ -121,11 +116,17 @@ class LogSimilarity:
         self = cls.__new__(cls)
         log_S = _to_numpy(log_S)
         _check_square(log_S)
-        self.log_S, self.indices, self.log_values = log_S, None, None
-        self.n_classes = log_S.shape[0]
-        self.classes = None if classes is None else tuple(str(c) for c in classes)
-        self._cache = {}
+        self._set(log_S, None, None, classes)
         return self
+
+    def _set(self, log_S, indices, log_values, classes) -> None:
+        self.log_S, self.indices, self.log_values = log_S, indices, log_values
+        self.classes = None if classes is None else tuple(str(c) for c in classes)
+        self._cache: dict[tuple[str, str, str], Tables] = {}
+
+    @property
+    def n_classes(self) -> int:
+        return (self.indices if self.is_sparse else self.log_S).shape[0]
 
     @property
     def is_sparse(self) -> bool:
@@ -266,19 +267,28 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
 
         if use_fused():
             return fused_simloss(z, y, tables)
-    if not tables.sparse:
-        if tables.log_S is not None:
-            g = xp.take(tables.log_S, y, axis=0)  # (B, C) rows of log S
-        else:
-            g = _log(xp, xp.take(tables.S, y, axis=0))
-        if from_logits:
-            return -logsumexp(xp, log_softmax(xp, z) + g, axis=1)
-        return -xp.log(xp.sum(xp.exp(g) * z, axis=1) + eps)
-    nbr = xp.take(tables.indices, y, axis=0)  # (B, k) neighbour columns
-    lv = xp.take(tables.log_values, y, axis=0)  # (B, k) their log S
+    g, nbr = _log_rows(xp, tables, y)
     if from_logits:
-        return -logsumexp(xp, xp.take_along_axis(log_softmax(xp, z), nbr, axis=1) + lv, axis=1)
-    return -xp.log(xp.sum(xp.exp(lv) * xp.take_along_axis(z, nbr, axis=1), axis=1) + eps)
+        return -logsumexp(xp, _columns(xp, log_softmax(xp, z), nbr) + g, axis=1)
+    return -xp.log(xp.sum(xp.exp(g) * _columns(xp, z, nbr), axis=1) + eps)
+
+
+def _log_rows(xp, tables: Tables, y):
+    """Rows ``y`` of ``log S`` and, for a top-k table, the columns they hold.
+
+    Dense: ``(log S[y], None)`` of shape (B, C). Top-k: ``(log_values[y], indices[y])``,
+    both (B, k); pick the matching entries of a (B, C) array with ``_columns``.
+    """
+    if tables.sparse:
+        return xp.take(tables.log_values, y, axis=0), xp.take(tables.indices, y, axis=0)
+    if tables.log_S is not None:
+        return xp.take(tables.log_S, y, axis=0), None
+    return _log(xp, xp.take(tables.S, y, axis=0)), None
+
+
+def _columns(xp, x, nbr):
+    """``x`` itself (dense) or its entries at the top-k columns ``nbr``."""
+    return x if nbr is None else xp.take_along_axis(x, nbr, axis=1)
 
 
 def _log(xp, S):

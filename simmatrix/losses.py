@@ -18,7 +18,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .loss import _like, _log, _reduce_check, _tables, logsumexp, simloss
+from .loss import (
+    _columns,
+    _device,
+    _like,
+    _log_rows,
+    _reduce_check,
+    _tables,
+    log_softmax,
+    simloss,
+)
 
 
 def _setup(logits, targets):
@@ -29,13 +38,11 @@ def _setup(logits, targets):
 
 
 def _log_probs(xp, x, from_logits):
-    if from_logits:
-        return x - logsumexp(xp, x, axis=1)[:, None]
-    return xp.log(x)
+    return log_softmax(xp, x) if from_logits else xp.log(x)
 
 
 def _probs(xp, x, from_logits):
-    return xp.exp(_log_probs(xp, x, True)) if from_logits else x
+    return xp.exp(log_softmax(xp, x)) if from_logits else x
 
 
 def _reduce(xp, per, reduction):
@@ -63,15 +70,9 @@ def soft_label_cross_entropy(logits: Any, targets: Any, S: Any, *, reduction: st
     """
     xp, targets = _setup(logits, targets)
     tables = _tables(xp, logits, S)
-    logp = _log_probs(xp, logits, from_logits)
-    if tables.sparse:
-        g = xp.take(tables.log_values, targets, axis=0)
-        logp = xp.take_along_axis(logp, xp.take(tables.indices, targets, axis=0), axis=1)
-    elif tables.log_S is not None:
-        g = xp.take(tables.log_S, targets, axis=0)
-    else:
-        g = _log(xp, xp.take(tables.S, targets, axis=0))
-    q = xp.exp(g - logsumexp(xp, g, axis=1)[:, None])
+    g, nbr = _log_rows(xp, tables, targets)
+    logp = _columns(xp, _log_probs(xp, logits, from_logits), nbr)
+    q = xp.exp(log_softmax(xp, g))  # S[y] / Σ S[y], from its logs
     terms = xp.where(q > 0, q * logp, xp.zeros_like(q))
     return _reduce(xp, -xp.sum(terms, axis=1), reduction)
 
@@ -80,7 +81,7 @@ def _cdf_gap(xp, logits, targets, from_logits):
     """``F - O``: predicted minus one-hot cumulative distribution, shape (n, K)."""
     p = _probs(xp, logits, from_logits)
     F = xp.cumulative_sum(p, axis=1)
-    k = xp.arange(p.shape[1], device=_dev(p))
+    k = xp.arange(p.shape[1], device=_device(p))
     O = xp.astype(k[None, :] >= targets[:, None], p.dtype)  # noqa: E741
     return F - O
 
@@ -125,7 +126,7 @@ def squared_emd(logits: Any, targets: Any, *, values: Any = None, reduction: str
     xp, targets = _setup(logits, targets)
     gap = _cdf_gap(xp, logits, targets, from_logits)[:, :-1] ** 2
     if values is not None:
-        v = xp.asarray(values, dtype=gap.dtype, device=_dev(gap))
+        v = xp.asarray(values, dtype=gap.dtype, device=_device(gap))
         gap = gap * (v[1:] - v[:-1])[None, :]
     return _reduce(xp, xp.sum(gap, axis=1), reduction)
 
@@ -149,7 +150,7 @@ def expected_value_l1(logits: Any, targets: Any, values: Any, *, reduction: str 
     """
     xp, targets = _setup(logits, targets)
     p = _probs(xp, logits, from_logits)
-    v = xp.asarray(values, dtype=p.dtype, device=_dev(p))
+    v = xp.asarray(values, dtype=p.dtype, device=_device(p))
     per = xp.abs(xp.sum(p * v[None, :], axis=1) - xp.take(v, targets, axis=0))
     return _reduce(xp, per, reduction)
 
@@ -176,9 +177,3 @@ def expected_similarity(logits: Any, targets: Any, S: Any, *, reduction: str = "
 
     xp = array_namespace(per)
     return _reduce(xp, xp.exp(-per), reduction)
-
-
-def _dev(x):
-    from array_api_compat import device
-
-    return device(x)

@@ -15,14 +15,14 @@ import numpy as np
 
 from .errors import SimMatrixError, quote_list
 from .loss import _to_numpy
-from .matrix import SimilarityMatrix
+from .matrix import SimilarityMatrix, default_classes
 
 
 def _class_names(classes: Any) -> tuple[str, ...]:
     if isinstance(classes, SimilarityMatrix):
         return classes.classes
     if isinstance(classes, (int, np.integer)):
-        return tuple(str(i) for i in range(int(classes)))
+        return default_classes(int(classes))
     return tuple(str(c) for c in classes)
 
 
@@ -56,10 +56,10 @@ def _class_values(values: Any, names: tuple[str, ...]) -> np.ndarray:
     if values is None:
         return np.arange(len(names), dtype=np.float64)
     if isinstance(values, Mapping):
-        missing = [c for c in names if c not in {str(k) for k in values}]
+        by_name = {str(k): v for k, v in values.items()}
+        missing = [c for c in names if c not in by_name]
         if missing:
             raise SimMatrixError(f"{len(missing)} classes have no value: {quote_list(missing)}")
-        by_name = {str(k): v for k, v in values.items()}
         return np.array([by_name[c] for c in names], dtype=np.float64)
     v = np.asarray(values, dtype=np.float64)
     if v.shape != (len(names),):

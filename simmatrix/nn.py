@@ -44,8 +44,6 @@ class SimLoss(torch.nn.Module):
                  ignore_index: int | None = None, from_logits: bool = True,
                  eps: float = 1e-8, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        if isinstance(S, torch.Tensor):
-            S = S.detach().cpu().numpy()
         table = S if isinstance(S, LogSimilarity) else LogSimilarity(S)
         self._xp = array_namespace(torch.zeros(0))
         tables = table.arrays(self._xp, torch.device("cpu"), dtype)

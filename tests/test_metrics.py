@@ -111,6 +111,8 @@ def test_torch_and_jax_labels_are_accepted():
          "expected (7, 7)"),
         (lambda: M.mean_absolute_error([0], [1], classes=C, values=[1, 2]),
          "one entry per class (7)"),
+        (lambda: M.mean_absolute_error([0], [1], classes=NAMES, values={"apple": 1.0}),
+         "6 classes have no value: 'pear', 'oak'"),
         (lambda: M.top_k_average_similarity([0], np.zeros((1, C)), 0, classes=C, similarity=S),
          "k must be in 1..7"),
     ],
