@@ -343,6 +343,11 @@ def _tables(xp, logits, S) -> Tables:
                                  "pass a numpy array, a SimilarityMatrix or LogSimilarity")
         S = xp.astype(S, dtype)
         return Tables(S=S) if _is_torch(xp) else Tables(log_S=_log(xp, S))
+    if isinstance(S, SimilarityMatrix):  # immutable: prepare log S once, not on every call
+        prepared = S._derived.get("log_similarity")
+        if prepared is None:
+            prepared = S._derived["log_similarity"] = LogSimilarity(S)
+        return prepared.arrays(xp, device, dtype)
     return LogSimilarity(S).arrays(xp, device, dtype)
 
 

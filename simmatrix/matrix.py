@@ -102,7 +102,7 @@ class SimilarityMatrix:
     ((2, 2), 2)
     """
 
-    __slots__ = ("_values", "_classes", "_metadata", "_index")
+    __slots__ = ("_values", "_classes", "_metadata", "_index", "_derived")
 
     def __init__(
         self,
@@ -143,6 +143,7 @@ class SimilarityMatrix:
         self._classes = names
         self._metadata = meta
         self._index = {c: i for i, c in enumerate(names)}
+        self._derived: dict[str, Any] = {}  # views computed once (e.g. log S for the loss)
 
     # -- the three parts -------------------------------------------------------------------
     @property
