@@ -140,7 +140,7 @@ class WordNetGraph:
 
 
 def _depths(parents_ptr, parents_idx, n):
-    """min/max depth and ancestor sets in one pass over a topological order."""
+    """min/max depth and descendant counts in one pass over a topological order."""
     order, state = [], np.zeros(n, dtype=np.int8)
     for start in range(n):
         if state[start]:
@@ -163,7 +163,6 @@ def _depths(parents_ptr, parents_idx, n):
                     raise BuildError(f"the WordNet hypernym graph has a cycle at synset {p}")
     mind = np.zeros(n, dtype=np.int32)
     maxd = np.zeros(n, dtype=np.int32)
-    hypo = np.zeros(n, dtype=np.int64)
     anc: list[set[int] | None] = [None] * n
     for k in order:  # parents come first
         ps = parents_idx[parents_ptr[k]:parents_ptr[k + 1]].tolist()
