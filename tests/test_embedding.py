@@ -206,7 +206,7 @@ def test_top_k_float32(wv):
     assert_allclose(S32.to_dense(), S64.to_dense(), atol=1e-6)
 
 
-def test_dense_too_large_asks_for_top_k(wv):
+def test_dense_too_large_asks_for_top_k():
     from simmatrix.builders.embedding import check_dense_size
 
     with pytest.raises(BuildError, match="use top_k"):
