@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
 
 import _wordnet_fixtures as wf
 import pytest
@@ -92,24 +91,12 @@ def test_ancestors_ties_and_verbs_equal_nltk(wn, graph, pos, seed_names):
         _check(raw_similarity(graph, resolved, measure), syn, pairs, ref)
 
 
-def _nltk_ic_from_table(graph, pos, table, synsets):
-    """An nltk IC dict whose ``-log(count / root)`` is ``table``: counts ``exp(-IC)``, root 1."""
-    ic = {pos: defaultdict(float, {0: 1.0})}
-    tax = graph[pos]
-    for s in synsets:
-        for path in s.hypernym_paths():
-            for a in path:
-                k = tax.by_offset(a.offset())
-                ic[pos][a.offset()] = math.exp(-table[k])
-    return ic
-
-
 @pytest.mark.parametrize("measure", ["res", "lin", "jcn"])
 def test_cifar100_intrinsic_ic_measures_equal_nltk(wn, graph, measure):
     resolved = resolve_classes(wf.cifar100_names(), graph, mapping=read_mapping(DATA_MAP))
     syn = _nltk_synsets(wn, graph, resolved)
     table = intrinsic_ic(graph["n"])
-    ic = _nltk_ic_from_table(graph, "n", table, syn)
+    ic = wf.nltk_ic_from_table(graph, "n", table, syn)
     raw = raw_similarity(graph, resolved, measure, ic="intrinsic")
     ref = {"res": lambda a, b: a.res_similarity(b, ic),
            "lin": lambda a, b: a.lin_similarity(b, ic),
