@@ -53,7 +53,7 @@ def wordnet(
                      "(maple_tree<TAB>maple.n.02)."),
     ] = None,
     lower_bound: LowerBoundOption = 0.0,
-    dtype: DtypeOption = "float64",
+    dtype: DtypeOption = Dtype.float64,
     force: ForceOption = False,
 ) -> None:
     """Similarities of WordNet 3.0 synsets: wup, path, lch, res, lin or jcn, equal to nltk's."""
@@ -61,10 +61,10 @@ def wordnet(
 
     classes_ = class_list(classes, names, reader=read_wordnet_classes)
     check_output(output, force)
-    overrides = read_mapping(require_file(mapping, "mapping file")) if mapping else None
+    overrides = read_mapping(mapping) if mapping else None  # names a missing file itself
     if measure.value in ("res", "lin", "jcn") and ic != "intrinsic":
         require_file(Path(ic), "IC file")
     with progress_bar(f"wordnet {measure.value}") as progress:
         S = wordnet_matrix(classes_, measure.value, ic=ic, mapping=overrides,
-                          progress=progress, dtype=Dtype(dtype).value)
+                          progress=progress, dtype=dtype.value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)

@@ -72,3 +72,12 @@ def test_errors(cli, tmp_path, names, message):
     res = cli("data", "wordnet-tree", "--names", names, "-o", out)
     assert_one_line_error(res, 2)
     assert message in res.err and not out.exists()
+
+
+def test_missing_mapping_file_is_one_line(cli, tmp_path):
+    out = tmp_path / "t.tsv"
+    res = cli("data", "wordnet-tree", "--names", "dog,cat", "--mapping",
+              tmp_path / "nomap.tsv", "-o", out)
+    assert_one_line_error(res, 2)
+    assert "mapping file" in res.err and "nomap.tsv' does not exist" in res.err
+    assert not out.exists()
