@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import read_text
 from ..errors import BuildError, MatrixFileError
 from ..matrix import SimilarityMatrix, fingerprint_file
 
@@ -91,8 +92,9 @@ def _resolve_one(graph, target: str) -> tuple[int, str, str] | None:
         return (senses[num - 1], pos, "synset") if 0 < num <= len(senses) else None
     tax = graph["n"]
     for form in lemma_forms(t):
-        for f in _morphy(tax, form):
-            return tax.senses(f)[0], "n", "lemma"
+        found = _morphy(tax, form)
+        if found:
+            return tax.senses(found[0])[0], "n", "lemma"
     return None
 
 
@@ -166,8 +168,6 @@ def _unknown_message(graph, failed) -> str:
 
 def read_mapping(path: str | os.PathLike) -> dict[str, str]:
     """Read ``class → synset`` overrides: a JSON object, or lines ``class<TAB or ,>target``."""
-    from .._files import read_text
-
     p = Path(path)
     text = read_text(p, "mapping file")
     if text.lstrip().startswith("{"):
