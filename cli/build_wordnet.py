@@ -57,14 +57,14 @@ def wordnet(
     force: ForceOption = False,
 ) -> None:
     """Similarities of WordNet 3.0 synsets: wup, path, lch, res, lin or jcn, equal to nltk's."""
-    from simmatrix.builders.wordnet import read_mapping, wordnet_matrix
+    from simmatrix.builders.wordnet import IC_MEASURES, read_mapping, wordnet_matrix
 
     classes_ = class_list(classes, names, reader=read_wordnet_classes)
     check_output(output, force)
-    overrides = read_mapping(require_file(mapping, "mapping file")) if mapping else None
-    if measure.value in ("res", "lin", "jcn") and ic != "intrinsic":
+    overrides = read_mapping(mapping) if mapping else None  # names a missing file itself
+    if measure.value in IC_MEASURES and ic != "intrinsic":
         require_file(Path(ic), "IC file")
     with progress_bar(f"wordnet {measure.value}") as progress:
         S = wordnet_matrix(classes_, measure.value, ic=ic, mapping=overrides,
-                          progress=progress, dtype=Dtype(dtype).value)
+                          progress=progress, dtype=dtype.value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)

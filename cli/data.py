@@ -19,7 +19,6 @@ from ._common import (
     class_list,
     echo_json,
     read_wordnet_classes,
-    require_file,
 )
 
 app = typer.Typer(help="Install data that builders need.", no_args_is_help=True)
@@ -77,10 +76,9 @@ def wordnet_tree(
     if output.suffix.lower() != ".tsv":
         raise MatrixFileError(f"'{output}': the tree is written as .tsv (parent<TAB>child)")
     check_writable([output], force)
-    reader = read_wordnet_classes
-    edges = hypernym_edges(class_list(classes, names, reader=reader), tree=not dag,
-                           mapping=read_mapping(require_file(mapping, "mapping file"))
-                           if mapping else None)
+    class_names = class_list(classes, names, reader=read_wordnet_classes)
+    overrides = read_mapping(mapping) if mapping else None
+    edges = hypernym_edges(class_names, tree=not dag, mapping=overrides)
     with atomic_path(output) as tmp:
         tmp.write_text("parent\tchild\n" + "".join(f"{p}\t{c}\n" for p, c in edges),
                        encoding="utf-8")

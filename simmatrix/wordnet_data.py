@@ -103,7 +103,7 @@ def find_wordnet() -> Path | None:
     return None
 
 
-def _looks_like_database(folder: Path) -> list[str]:
+def _missing_database_files(folder: Path) -> list[str]:
     """The database files missing from ``folder`` (lexnames is written if absent)."""
     return [f for f in WORDNET_FILES if f != "lexnames" and not (folder / f).is_file()]
 
@@ -169,7 +169,7 @@ def install_wordnet(
     on_path = any(_same(dest, p) for p in nltk_data_path())
     if is_wordnet_dir(target) and not force:
         return InstallReport("present", target, str(target), wordnet_version(target), on_path)
-    if source is None and not download and _looks_like_database(DEBIAN_WORDNET) == []:
+    if source is None and not download and not _missing_database_files(DEBIAN_WORDNET):
         source = DEBIAN_WORDNET
     if source is not None and not download:
         return _copy_database(Path(source).expanduser(), target, on_path, verify)
@@ -189,7 +189,7 @@ def _same(a: Path, b: Path) -> bool:
 def _copy_database(source: Path, target: Path, on_path: bool, verify: bool) -> InstallReport:
     if not source.is_dir():
         raise MatrixFileError(f"WordNet source folder {str(source)!r} does not exist")
-    missing = _looks_like_database(source)
+    missing = _missing_database_files(source)
     if missing:
         hint = ""
         if "index.sense" in missing and source == DEBIAN_WORDNET:

@@ -83,7 +83,6 @@ class Taxonomy:
     lemma_idx: np.ndarray
     exceptions: dict[str, list[str]]
     _lemma_pos: dict[str, int] | None = field(default=None, repr=False)
-    _name_rank: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -92,9 +91,6 @@ class Taxonomy:
     def needs_root(self) -> bool:
         """nltk simulates a common root for every POS but nouns (WordNet 3.0)."""
         return self.pos != "n"
-
-    def parents(self, k: int) -> np.ndarray:
-        return self.parents_idx[self.parents_ptr[k]:self.parents_ptr[k + 1]]
 
     def senses(self, lemma: str) -> list[int]:
         """Synset ids of ``lemma`` (exact index form) in WordNet's sense order."""
@@ -108,16 +104,6 @@ class Taxonomy:
     def by_offset(self, offset: int) -> int | None:
         k = int(np.searchsorted(self.offsets, offset))
         return k if k < len(self.offsets) and self.offsets[k] == offset else None
-
-    @property
-    def name_rank(self) -> np.ndarray:
-        """Rank of each synset's name in Python string order (nltk sorts synsets so)."""
-        if self._name_rank is None:
-            order = sorted(range(len(self.names)), key=self.names.__getitem__)
-            rank = np.empty(len(order), dtype=np.int64)
-            rank[order] = np.arange(len(order))
-            self._name_rank = rank
-        return self._name_rank
 
     @property
     def taxonomy_depth(self) -> int:
@@ -140,7 +126,7 @@ class WordNetGraph:
 
 
 def _depths(parents_ptr, parents_idx, n):
-    """min/max depth and ancestor sets in one pass over a topological order."""
+    """min/max depth and descendant counts in one pass over a topological order."""
     order, state = [], np.zeros(n, dtype=np.int8)
     for start in range(n):
         if state[start]:
@@ -163,7 +149,6 @@ def _depths(parents_ptr, parents_idx, n):
                     raise BuildError(f"the WordNet hypernym graph has a cycle at synset {p}")
     mind = np.zeros(n, dtype=np.int32)
     maxd = np.zeros(n, dtype=np.int32)
-    hypo = np.zeros(n, dtype=np.int64)
     anc: list[set[int] | None] = [None] * n
     for k in order:  # parents come first
         ps = parents_idx[parents_ptr[k]:parents_ptr[k + 1]].tolist()

@@ -21,7 +21,7 @@ arrays stay at ``block × C``. No nltk call happens here.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -99,10 +99,11 @@ def _blocks(n: int, block: int):
 
 
 def _fill(out, groups, value, *, reduce=None, block=2048, progress=None):
-    """For each group (in order) write ``value(g, rows, cols)`` into ``out[R_g, R_g]``.
+    """For each group (in order) write ``value(payload, r)`` into ``out[R_g, R_g]``.
 
-    ``groups`` holds ``(members, payload)``; ``reduce`` (e.g. ``np.minimum``) combines with
-    what is there instead of overwriting.
+    ``groups`` holds ``(members, payload)``; ``r`` slices the members that fall in the
+    current block of rows. ``reduce`` (e.g. ``np.minimum``) combines with what is there
+    instead of overwriting.
     """
     n = out.shape[0]
     spans = _blocks(n, block)
@@ -270,6 +271,3 @@ def read_ic_file(path, tax: Taxonomy) -> np.ndarray:
     c[k[ok]] = np.fromiter(counts.values(), dtype=np.float64)[ok]
     with np.errstate(divide="ignore"):
         return np.where(c == 0, np.inf, -np.log(c / root))
-
-
-ProgressFn = Callable[[int, int], None]

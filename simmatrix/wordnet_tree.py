@@ -15,9 +15,10 @@ node, so ``--classes`` of the hierarchy builder finds it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from ._files import read_text
-from .errors import BuildError
+from .errors import BuildError, MatrixFileError
 
 
 def hypernym_pointers(data_noun_text: str) -> dict[int, list[int]]:
@@ -31,6 +32,20 @@ def hypernym_pointers(data_noun_text: str) -> dict[int, list[int]]:
         ptrs = (f[i + 1 + 4 * k: i + 5 + 4 * k] for k in range(int(f[i])))
         out[int(f[0])] = [int(p[1]) for p in ptrs if p[0] in ("@", "@i") and p[2] == "n"]
     return out
+
+
+def read_data_noun(root: str | Path) -> str:
+    """``data.noun`` of the WordNet nltk reads: a ``corpora/wordnet`` folder or ``wordnet.zip``."""
+    root = Path(root)
+    if not root.is_file():
+        return read_text(root / "data.noun", "WordNet data file")
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(root) as zf:
+            return zf.read("wordnet/data.noun").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise MatrixFileError(f"cannot read data.noun from {str(root)!r}: {exc}") from None
 
 
 def wnid(offset: int) -> str:
@@ -66,7 +81,7 @@ def hypernym_edges(
             raise BuildError(f"classes {label[off]!r} and {r.cls!r} are the same synset "
                              f"({r.synset}); a tree needs distinct classes")
         label[off] = r.cls
-    pointers = hypernym_pointers(read_text(f"{graph.root}/data.noun", "WordNet data file"))
+    pointers = hypernym_pointers(read_data_noun(graph.root))
     edges, seen, todo = set(), set(), list(label)
     while todo:
         child = todo.pop()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import warnings
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,15 @@ def graph(wn):
     from simmatrix.wordnet_graph import load_graph
 
     return load_graph()
+
+
+def nltk_ic_from_table(graph, pos, table, synsets):
+    """An nltk IC dict whose ``-log(count / root)`` is ``table``: counts ``exp(-IC)``, root 1."""
+    ic = {pos: defaultdict(float, {0: 1.0})}
+    tax = graph[pos]
+    for s in synsets:
+        for path in s.hypernym_paths():
+            for a in path:
+                k = tax.by_offset(a.offset())
+                ic[pos][a.offset()] = math.exp(-table[k])
+    return ic

@@ -113,11 +113,16 @@ def test_phrase_forms_in_the_vocabulary_come_first(wv, glove):
 
 
 def test_closed_compound_only_when_a_token_is_missing(wv, glove):
-    index, _ = glove
+    index, vectors = glove
     assert "oaktree" in index and "lawnmower" in index
-    S = embedding_matrix(["oak_tree", "lawn_mowerx", "lawnmower"], wv, oov="drop")
+    assert "wash" in index and "ington" not in index and "washington" in index
+    S = embedding_matrix(["oak_tree", "lawn_mowerx", "lawnmower", "wash_ington"], wv,
+                         oov="drop")
     assert S.metadata["forms"]["oak_tree"]["how"] == "mean"
     assert S.metadata["oov"]["dropped"] == ["lawn_mowerx"]
+    assert S.metadata["forms"]["wash_ington"] == {"how": "phrase", "form": "washington"}
+    cos = cosine64(vectors[index["washington"]], vectors[index["lawnmower"]])
+    assert_allclose(S["wash_ington", "lawnmower"], max(cos, 0.0), rtol=0, atol=1e-12)
 
 
 def test_unknown_names_are_all_listed_with_suggestions(wv):
@@ -206,7 +211,7 @@ def test_top_k_float32(wv):
     assert_allclose(S32.to_dense(), S64.to_dense(), atol=1e-6)
 
 
-def test_dense_too_large_asks_for_top_k(wv):
+def test_dense_too_large_asks_for_top_k():
     from simmatrix.builders.embedding import check_dense_size
 
     with pytest.raises(BuildError, match="use top_k"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import shutil
 
 import _wordnet_fixtures as wf
 import numpy as np
@@ -93,20 +92,51 @@ def test_lch_is_scaled_by_its_maximum(wn):
             assert abs(S.values[i, j] - expected) <= 1e-9
 
 
-def test_graph_cache_round_trip(graph, tmp_path):
-    from simmatrix.wordnet_graph import _save, cache_dir, load_graph
+def _unit(measure, value):
+    """docs/wordnet.md's map of nltk's res/lin/jcn to [0, 1], for intrinsic IC (IC_max 1)."""
+    if measure == "res":
+        return min(value / 1.0, 1.0)
+    if measure == "lin":
+        return min(max(value, 0.0), 1.0)
+    return 0.0 if value == 0 else 1.0 - min(1.0 / value, 2.0) / 2.0
 
-    path = next(cache_dir().glob(f"wordnet-graph-{graph.fingerprint[:20]}.npz"), None)
-    if path is None:
-        _save(graph, tmp_path / f"wordnet-graph-{graph.fingerprint[:20]}.npz")
+
+@pytest.mark.parametrize("measure", ["res", "lin", "jcn"])
+def test_ic_measures_are_mapped_to_the_unit_interval_as_documented(wn, graph, measure):
+    from simmatrix.wordnet_measures import intrinsic_ic
+
+    names = ["dog", "cat", "rose", "car", "tench", "entity"]  # entity: IC 0, nltk's jcn 0
+    S = wordnet_matrix(names, measure)
+    syn = [wn.synsets(n, "n")[0] for n in names]
+    ic = wf.nltk_ic_from_table(graph, "n", intrinsic_ic(graph["n"]), syn)
+    # the largest intrinsic IC is a leaf's: 1 - log(0 + 1) / log N
+    if measure == "lin":
+        assert "scale" not in S.metadata
     else:
-        shutil.copy(path, tmp_path)
+        assert S.metadata["scale"]["max_ic"] == 1.0
+    assert np.all(np.diag(S.values) == 1.0)  # nltk's lin of entity with itself is 0 / 0
+    for i in range(len(names)):
+        for j in range(len(names)):
+            if i == j:
+                continue
+            expected = _unit(measure, getattr(syn[i], f"{measure}_similarity")(syn[j], ic))
+            assert abs(S.values[i, j] - expected) <= 1e-9, (names[i], names[j], measure)
+
+
+def test_graph_cache_round_trip(graph, tmp_path):
+    from simmatrix.wordnet_graph import _save, load_graph
+
+    # always through _save: copying the user's cache file would compare it with itself
+    _save(graph, tmp_path / f"wordnet-graph-{graph.fingerprint[:20]}.npz")
     again = load_graph(cache=tmp_path)
     assert again.from_cache and again.fingerprint == graph.fingerprint
+    assert again.root == graph.root
     for pos in ("n", "v"):
         a, b = graph[pos], again[pos]
-        assert a.names == b.names and a.glosses[:50] == b.glosses[:50]
-        for k in ("offsets", "parents_ptr", "parents_idx", "min_depth", "max_depth", "hypo"):
+        assert a.names == b.names and a.glosses == b.glosses and a.lemmas == b.lemmas
+        assert a.exceptions == b.exceptions
+        for k in ("offsets", "parents_ptr", "parents_idx", "min_depth", "max_depth", "hypo",
+                  "lemma_ptr", "lemma_idx"):
             np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
 
 
@@ -119,7 +149,9 @@ def test_cli_imagenet_index_end_to_end(wn, tmp_path, capsys):
     S = io.load(out)
     wnids = wf.imagenet_wnids()
     assert S.classes == tuple(wnids) and S.shape == (1000, 1000)
-    for i, j in random.Random(2).sample([(i, j) for i in range(1000) for j in range(3)], 200):
+    assert np.all(np.diag(S.values) == 1.0)
+    for ij in random.Random(2).sample(range(1000 * 1000), 200):  # anywhere in the matrix
+        i, j = divmod(ij, 1000)
         if i == j:
             continue
         a = wn.synset_from_pos_and_offset("n", int(wnids[i][1:]))
@@ -127,7 +159,7 @@ def test_cli_imagenet_index_end_to_end(wn, tmp_path, capsys):
         assert abs(S.values[i, j] - a.path_similarity(b)) <= 1e-9
 
 
-def test_cli_names_mapping_and_lower_bound(tmp_path, capsys):
+def test_cli_names_mapping_and_lower_bound(wn, graph, tmp_path, capsys):
     out = tmp_path / "cifar.parquet"
     names = tmp_path / "cifar100.txt"
     names.write_text("\n".join(wf.cifar100_names()) + "\n")
@@ -139,6 +171,15 @@ def test_cli_names_mapping_and_lower_bound(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar.parquet", "cifar100.txt"]
     assert len(S) == 100 and S.metadata["synsets"]["maple_tree"]["synset"] == "maple.n.02"
     assert S.metadata["params"]["ic"] == "intrinsic"
+    # the saved values: nltk's res (IC_max 1, capped at 1), then the paper's lower bound
+    from simmatrix.wordnet_measures import intrinsic_ic
+
+    syn = [wn.synset(S.metadata["synsets"][c]["synset"]) for c in S.classes]
+    ic = wf.nltk_ic_from_table(graph, "n", intrinsic_ic(graph["n"]), syn)
+    for i, j in random.Random(4).sample([(i, j) for i in range(100) for j in range(100)], 150):
+        res = min(syn[i].res_similarity(syn[j], ic), 1.0)
+        expected = 1.0 if i == j else max(0.0, res - 0.3) / 0.7
+        assert abs(S.values[i, j] - expected) <= 1e-9, (S.classes[i], S.classes[j])
     assert read_mapping(wf.DATA / "cifar100_wordnet_map.tsv") == {
         "aquarium_fish": "fish.n.01", "maple_tree": "maple.n.02"}
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
 
 import _wordnet_fixtures as wf
 import pytest
@@ -38,7 +37,7 @@ def _check(raw, syn, pairs, ref):
     for i, j in pairs:
         expected = ref(syn[i], syn[j])
         if expected is None or (isinstance(expected, float) and math.isnan(expected)):
-            assert math.isnan(raw[i, j]) or expected is None, (syn[i], syn[j], raw[i, j])
+            assert math.isnan(raw[i, j]), (syn[i], syn[j], raw[i, j], expected)
             continue
         diff = abs(raw[i, j] - expected)
         assert diff <= TOL * max(1.0, abs(expected)), (syn[i], syn[j], raw[i, j], expected)
@@ -59,7 +58,8 @@ def test_imagenet_wnids_equal_nltk(imagenet, graph, measure):
     assert raw.shape == (1000, 1000)
     ref = {"wup": lambda a, b: a.wup_similarity(b), "path": lambda a, b: a.path_similarity(b),
            "lch": lambda a, b: a.lch_similarity(b)}[measure]
-    _check(raw, syn, _pairs(1000, 400, seed=hash(measure) % 1000), ref)
+    # a fixed seed per measure: hash() of a str changes between runs (PYTHONHASHSEED)
+    _check(raw, syn, _pairs(1000, 400, seed=("wup", "path", "lch").index(measure)), ref)
 
 
 def _with_ancestors(wn, synsets):
@@ -91,24 +91,12 @@ def test_ancestors_ties_and_verbs_equal_nltk(wn, graph, pos, seed_names):
         _check(raw_similarity(graph, resolved, measure), syn, pairs, ref)
 
 
-def _nltk_ic_from_table(graph, pos, table, synsets):
-    """An nltk IC dict whose ``-log(count / root)`` is ``table``: counts ``exp(-IC)``, root 1."""
-    ic = {pos: defaultdict(float, {0: 1.0})}
-    tax = graph[pos]
-    for s in synsets:
-        for path in s.hypernym_paths():
-            for a in path:
-                k = tax.by_offset(a.offset())
-                ic[pos][a.offset()] = math.exp(-table[k])
-    return ic
-
-
 @pytest.mark.parametrize("measure", ["res", "lin", "jcn"])
 def test_cifar100_intrinsic_ic_measures_equal_nltk(wn, graph, measure):
     resolved = resolve_classes(wf.cifar100_names(), graph, mapping=read_mapping(DATA_MAP))
     syn = _nltk_synsets(wn, graph, resolved)
     table = intrinsic_ic(graph["n"])
-    ic = _nltk_ic_from_table(graph, "n", table, syn)
+    ic = wf.nltk_ic_from_table(graph, "n", table, syn)
     raw = raw_similarity(graph, resolved, measure, ic="intrinsic")
     ref = {"res": lambda a, b: a.res_similarity(b, ic),
            "lin": lambda a, b: a.lin_similarity(b, ic),

@@ -72,3 +72,33 @@ def test_errors(cli, tmp_path, names, message):
     res = cli("data", "wordnet-tree", "--names", names, "-o", out)
     assert_one_line_error(res, 2)
     assert message in res.err and not out.exists()
+
+
+def test_missing_mapping_file_is_one_line(cli, tmp_path):
+    out = tmp_path / "t.tsv"
+    res = cli("data", "wordnet-tree", "--names", "dog,cat", "--mapping",
+              tmp_path / "nomap.tsv", "-o", out)
+    assert_one_line_error(res, 2)
+    assert "mapping file" in res.err and "nomap.tsv' does not exist" in res.err
+    assert not out.exists()
+
+
+def test_data_noun_is_read_from_a_folder_or_from_nltks_zip(tmp_path):
+    import zipfile
+
+    from simmatrix.wordnet_data import find_wordnet
+    from simmatrix.wordnet_tree import read_data_noun
+
+    folder = find_wordnet()
+    head = (folder / "data.noun").read_bytes()[:4000].decode("utf-8", "replace")
+    head = head[:head.rfind("\n") + 1]
+    (tmp_path / "data.noun").write_text(head, encoding="utf-8")
+    assert read_data_noun(tmp_path) == head
+    zipped = tmp_path / "wordnet.zip"  # nltk's downloader layout: wordnet/<file>
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("wordnet/data.noun", head)
+    assert read_data_noun(zipped) == head
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as zf:
+        zf.writestr("wordnet/index.noun", "")
+    with pytest.raises(ValueError, match="cannot read data.noun"):
+        read_data_noun(tmp_path / "other.zip")

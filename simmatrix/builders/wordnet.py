@@ -26,10 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import read_text
 from ..errors import BuildError, MatrixFileError
 from ..matrix import SimilarityMatrix, fingerprint_file
 
 MEASURES = ("wup", "path", "lch", "res", "lin", "jcn")
+IC_MEASURES = ("res", "lin", "jcn")  # need information content
 _WNID = re.compile(r"^([nv])(\d{8})$")
 _SYNSET = re.compile(r"^(.+)\.([nvasr])\.(\d+)$")
 # nltk's WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS (WordNet's morphy(7WN) rules).
@@ -90,8 +92,9 @@ def _resolve_one(graph, target: str) -> tuple[int, str, str] | None:
         return (senses[num - 1], pos, "synset") if 0 < num <= len(senses) else None
     tax = graph["n"]
     for form in lemma_forms(t):
-        for f in _morphy(tax, form):
-            return tax.senses(f)[0], "n", "lemma"
+        found = _morphy(tax, form)
+        if found:
+            return tax.senses(found[0])[0], "n", "lemma"
     return None
 
 
@@ -165,8 +168,6 @@ def _unknown_message(graph, failed) -> str:
 
 def read_mapping(path: str | os.PathLike) -> dict[str, str]:
     """Read ``class → synset`` overrides: a JSON object, or lines ``class<TAB or ,>target``."""
-    from .._files import read_text
-
     p = Path(path)
     text = read_text(p, "mapping file")
     if text.lstrip().startswith("{"):
@@ -199,11 +200,18 @@ def raw_similarity(graph, resolved: list[Resolved], measure: str = "wup", *,
         Equal to nltk's ``path/wup/lch_similarity`` (``simulate_root=True``) and to
         ``res/lin/jcn_similarity`` with the given information content; not yet in [0, 1].
     """
+    tax = graph[resolved[0].pos]
+    table = information_content(tax, ic) if measure in IC_MEASURES else None
+    return _raw(tax, resolved, measure, table, dtype=dtype, block=block, progress=progress)
+
+
+def _raw(tax, resolved: list[Resolved], measure: str, table: np.ndarray | None, *,
+         dtype, block: int, progress) -> np.ndarray:
+    """:func:`raw_similarity` with the IC table (res/lin/jcn) already read."""
     from .. import wordnet_measures as M
 
     if measure not in MEASURES:
         raise BuildError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
-    tax = graph[resolved[0].pos]
     anc = M.Ancestry(tax, [r.index for r in resolved])
     kw = {"block": block, "progress": progress}
     if measure == "wup":
@@ -213,7 +221,6 @@ def raw_similarity(graph, resolved: list[Resolved], measure: str = "wup", *,
         with np.errstate(divide="ignore"):
             raw = 1.0 / (dist + 1.0) if measure == "path" else M.lch_from_distance(dist, tax)
         return raw.astype(dtype, copy=False)
-    table = information_content(tax, ic)
     lcs = M.lcs_ic(anc, table, **kw)
     same = anc.ids[:, None] == anc.ids[None, :]
     return M.ic_measures(measure, lcs, table[anc.ids], same).astype(dtype, copy=False)
@@ -302,9 +309,8 @@ def wordnet_matrix(
     graph = load_graph(cache)
     resolved = resolve_classes(classes, graph, mapping=mapping)
     tax = graph[resolved[0].pos]
-    raw = raw_similarity(graph, resolved, measure, ic=ic, dtype=dtype, block=block,
-                         progress=progress)
-    table = information_content(tax, ic) if measure in ("res", "lin", "jcn") else None
+    table = information_content(tax, ic) if measure in IC_MEASURES else None
+    raw = _raw(tax, resolved, measure, table, dtype=dtype, block=block, progress=progress)
     S, scale = to_unit(raw, measure, tax, table)
     M.fill_same(S, np.array([r.index for r in resolved]), 1.0)
     params = {"measure": measure, "pos": tax.pos, "simulate_root": tax.needs_root}
