@@ -14,6 +14,7 @@ final check, which import nltk.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -21,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError, MatrixFileError
+from .errors import BuildError, MatrixFileError, require
 
 #: The files nltk's ``WordNetCorpusReader`` opens (its ``_FILES``), lexnames included.
 WORDNET_FILES = (
@@ -74,17 +75,27 @@ def nltk_data_path() -> list[Path]:
 
 
 def default_data_dir() -> Path:
-    """The first folder of :func:`nltk_data_path` that exists and is writable, or can be made."""
+    """The first folder of :func:`nltk_data_path` that is writable or can be made.
+
+    A folder that does not exist yet (a new ``$NLTK_DATA``, ``~/nltk_data`` on a new machine)
+    counts when its nearest existing ancestor is a writable folder.
+    """
     for p in nltk_data_path():
         if p.is_dir() and os.access(p, os.W_OK):
             return p
-        parent = p.parent
-        if not p.exists() and parent.is_dir() and os.access(parent, os.W_OK):
+        if not p.exists() and _can_create(p):
             return p
     raise MatrixFileError(
         "no writable nltk data folder: none of "
         + ", ".join(repr(str(p)) for p in nltk_data_path()) + "; pass --dir and set NLTK_DATA"
     )
+
+
+def _can_create(folder: Path) -> bool:
+    for parent in folder.parents:
+        if parent.exists():
+            return parent.is_dir() and os.access(parent, os.W_OK)
+    return False
 
 
 def is_wordnet_dir(folder: Path) -> bool:
@@ -144,11 +155,15 @@ def install_wordnet(
 ) -> InstallReport:
     """Install WordNet 3.0 into ``<dest>/corpora/wordnet`` so that nltk finds it.
 
+    The files are staged in a hidden nltk data folder inside ``dest``, opened there with
+    nltk's own reader, and only then moved into place with one rename: a failed install
+    leaves ``dest`` as it was (a folder it had to create is removed again).
+
     Parameters
     ----------
     dest : path-like, optional
         An nltk data folder; default the first writable one of ``nltk.data.path``
-        (usually ``~/nltk_data``).
+        (usually ``~/nltk_data``). It need not exist yet.
     source : path-like, optional
         A WordNet database folder (``data.noun``, ``index.noun``, ...) to copy from. Default:
         Debian's ``/usr/share/wordnet`` when present, else nltk's downloader.
@@ -171,11 +186,22 @@ def install_wordnet(
         return InstallReport("present", target, str(target), wordnet_version(target), on_path)
     if source is None and not download and not _missing_database_files(DEBIAN_WORDNET):
         source = DEBIAN_WORDNET
-    if source is not None and not download:
-        return _copy_database(Path(source).expanduser(), target, on_path, verify)
-    report = _download(dest, target, on_path)
-    if verify:
-        _verify(target, dest)
+    copying = source is not None and not download
+    if copying:
+        source = Path(source).expanduser()
+        version = _check_database(source)
+    if verify or not copying:
+        require("nltk", "wordnet")  # before anything is created
+    with _staged(dest, target) as (staging, stage):
+        if copying:
+            _copy_files(source, stage)
+            report = InstallReport("copied", target, str(source), version, on_path)
+        else:
+            _download(staging, stage)
+            report = InstallReport("downloaded", target, "nltk downloader",
+                                   wordnet_version(stage), on_path)
+        if verify:  # before the swap, so a failed check leaves the old state intact
+            _verify(stage, staging)
     return report
 
 
@@ -186,7 +212,48 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def _copy_database(source: Path, target: Path, on_path: bool, verify: bool) -> InstallReport:
+@contextlib.contextmanager
+def _staged(dest: Path, target: Path):
+    """Yield ``(staging, staging/corpora/wordnet)``, a hidden nltk data folder in ``dest``;
+    on success swap the staged folder in for ``target``; on any failure remove every trace.
+    """
+    made = [p for p in (dest, *dest.parents) if not p.exists()]
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MatrixFileError(f"cannot create nltk data folder {str(dest)!r}: "
+                              f"{exc.strerror or exc}") from None
+    staging = None
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".simmatrix-wordnet-", dir=dest))
+        stage = staging / "corpora" / "wordnet"
+        stage.mkdir(parents=True)
+        yield staging, stage
+        target.parent.mkdir(exist_ok=True)
+        old = staging / "old"
+        if target.exists():
+            os.replace(target, old)
+        try:
+            os.replace(stage, target)
+        except BaseException:
+            if old.exists():
+                os.replace(old, target)
+            raise
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+            staging = None
+        for p in made:  # innermost first: only the folders this call created
+            with contextlib.suppress(OSError):
+                p.rmdir()
+        raise
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_database(source: Path) -> str:
+    """Raise unless ``source`` is a complete WordNet 3.0 database folder; return "3.0"."""
     if not source.is_dir():
         raise MatrixFileError(f"WordNet source folder {str(source)!r} does not exist")
     missing = _missing_database_files(source)
@@ -201,55 +268,49 @@ def _copy_database(source: Path, target: Path, on_path: bool, verify: bool) -> I
     version = wordnet_version(source)
     if version != "3.0":
         raise MatrixFileError(f"{str(source)!r} holds WordNet {version}, not 3.0")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".wordnet-", dir=target.parent))
-    try:
-        for name in WORDNET_FILES:
-            if name == "lexnames" and not (source / name).is_file():
-                (tmp / name).write_text(lexnames_text(), encoding="utf-8")
-            else:
-                shutil.copyfile(source / name, tmp / name)  # a copy: nltk refuses links out
-        if verify:  # before the swap, so a failed check leaves the old state intact
-            _verify(tmp, target.parent.parent)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return InstallReport("copied", target, str(source), version, on_path)
+    return version
 
 
-def _download(dest: Path, target: Path, on_path: bool) -> InstallReport:
+def _copy_files(source: Path, stage: Path) -> None:
+    for name in WORDNET_FILES:
+        if name == "lexnames" and not (source / name).is_file():
+            (stage / name).write_text(lexnames_text(), encoding="utf-8")
+        else:
+            shutil.copyfile(source / name, stage / name)  # a copy: nltk refuses links out
+
+
+def _download(staging: Path, stage: Path) -> None:
     import nltk
 
-    ok = nltk.download("wordnet", download_dir=str(dest), quiet=True, raise_on_error=False)
-    zipped = dest / "corpora" / "wordnet.zip"
-    if not ok or not (is_wordnet_dir(target) or zipped.is_file()):
+    ok = nltk.download("wordnet", download_dir=str(staging), quiet=True, raise_on_error=False)
+    zipped = staging / "corpora" / "wordnet.zip"
+    if ok and not is_wordnet_dir(stage) and zipped.is_file():
+        import zipfile
+
+        with zipfile.ZipFile(zipped) as zf:
+            zf.extractall(staging / "corpora")
+    if not ok or not is_wordnet_dir(stage):
         raise MatrixFileError(
             "nltk's downloader could not fetch WordNet (offline?); install a local copy "
             "instead: apt-get install wordnet-base wordnet-sense-index, then "
             "simmatrix data wordnet --from /usr/share/wordnet"
         )
-    if not is_wordnet_dir(target) and zipped.is_file():
-        import zipfile
-
-        with zipfile.ZipFile(zipped) as zf:
-            zf.extractall(dest / "corpora")
-    return InstallReport("downloaded", target, "nltk downloader", wordnet_version(target),
-                         on_path)
 
 
 def _verify(target: Path, data_dir: Path) -> None:
-    """Open ``target`` with nltk's own reader; ``data_dir`` is allowed for this check only."""
+    """Open ``target`` (``<data_dir>/corpora/wordnet``) with nltk's own reader.
+
+    ``data_dir`` goes first on nltk's data path for this check only: nltk >= 3.10 reads only
+    below its data path (``nltk.pathsec``), and its WordNet reader loads the ``wordnet``
+    resource by name from that path while it opens any root.
+    """
     import warnings
 
     import nltk.data
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
-    added = str(data_dir) not in nltk.data.path
-    if added:  # nltk reads only below its data path; --dir may be elsewhere
-        nltk.data.path.append(str(data_dir))
+    saved = list(nltk.data.path)
+    nltk.data.path.insert(0, str(data_dir))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "multilingual functions are not available"
         try:
@@ -258,7 +319,6 @@ def _verify(target: Path, data_dir: Path) -> None:
         except Exception as exc:  # nltk raises many kinds; report them as one
             raise BuildError(f"nltk cannot read WordNet in {str(target)!r}: {exc}") from None
         finally:
-            if added:
-                nltk.data.path.remove(str(data_dir))
+            nltk.data.path[:] = saved
     if name != "dog.n.01":
         raise BuildError(f"WordNet in {str(target)!r} is not 3.0: offset 02084071 is {name}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -32,8 +33,11 @@ def wn():
     """nltk's WordNet reader on the installed WordNet 3.0 (CI runs `simmatrix data wordnet`)."""
     from simmatrix.wordnet_data import find_wordnet
 
-    if find_wordnet() is None:
+    found = find_wordnet()
+    if found is None:
         pytest.fail("WordNet 3.0 is not installed for nltk: run `simmatrix data wordnet`")
+    sandbox = Path(os.environ["NLTK_DATA"])  # conftest's install, never the machine's own
+    assert found.is_relative_to(sandbox), found
     from nltk.corpus import wordnet
 
     with warnings.catch_warnings():
