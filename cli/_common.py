@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from simmatrix import io, transforms
+from simmatrix._text import escape, json_safe
 from simmatrix.classlist import parse_names, read_classes
 from simmatrix.errors import BuildError, MatrixFileError
 from simmatrix.matrix import SimilarityMatrix
@@ -72,12 +73,23 @@ def finish_build(
     written = io.save(S, out, overwrite=force)  # validates before writing anything
     if not quiet:
         shown = ", ".join(str(p) for p in written)
-        typer.echo(f"wrote {len(S)}×{len(S)} matrix to {shown}", err=True)
+        say(f"wrote {len(S)}×{len(S)} matrix to {shown}", err=True)
     return S
 
 
+def say(text: Any, err: bool = False) -> None:
+    """Print a line (or lines) of output with anything a terminal would act on escaped.
+
+    Every command prints through this (or :func:`echo_json`): names and metadata come from
+    files, and a class name must not recolour the terminal or forge an output line. Show a
+    single name with :func:`simmatrix._text.shown` so its own newlines are escaped too.
+    """
+    typer.echo(escape(text, keep_newlines=True), err=err)
+
+
 def echo_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+    """JSON on stdout; control characters in strings are JSON escapes, never raw."""
+    say(json_safe(json.dumps(obj, indent=2, ensure_ascii=False, default=str)))
 
 
 def require_file(path: Path, what: str = "input file") -> Path:

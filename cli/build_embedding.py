@@ -22,6 +22,7 @@ from ._common import (
     class_list,
     finish_build,
     progress_bar,
+    say,
 )
 
 
@@ -113,4 +114,4 @@ def _report(S) -> None:
     elif oov["identity"]:
         extra = (f"; {len(oov['identity'])} without a vector keep only their diagonal: "
                  f"{quote_list(oov['identity'])}")
-    typer.echo(f"embedding: {len(meta['forms'])} classes found ({found}){extra}", err=True)
+    say(f"embedding: {len(meta['forms'])} classes found ({found}){extra}", err=True)

@@ -13,7 +13,7 @@ import typer
 from simmatrix import catalogue, io
 from simmatrix.errors import BuildError
 
-from ._common import JsonOption, echo_json
+from ._common import JsonOption, echo_json, say
 
 app = typer.Typer(help="Ready-made matrices: list them, or rebuild them from their recipes.",
                   no_args_is_help=True)
@@ -27,11 +27,11 @@ def list_(json: JsonOption = False) -> None:
         echo_json(rows)
         return
     if not rows:
-        typer.echo("the catalogue is empty")
+        say("the catalogue is empty")
         return
     width = max(len(e["name"]) for e in rows)
     for e in rows:
-        typer.echo(f"{e['name']:<{width}}  {e['n_classes']:>5} classes  {e['builder']:<10} "
+        say(f"{e['name']:<{width}}  {e['n_classes']:>5} classes  {e['builder']:<10} "
                    f"{e['bytes'] / 1024:>7.0f} KiB  {e['description']}")
 
 
@@ -80,7 +80,7 @@ def build(
         tmp.unlink(missing_ok=True)
         run_recipe(r, tmp, root)
         os.replace(tmp, root / r.file)
-        typer.echo(f"built {r.name}", err=True)
+        say(f"built {r.name}", err=True)
     _write_index(root, recipes)
 
 
