@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from simmatrix import catalogue, io
+from simmatrix._text import shown
 from simmatrix.errors import BuildError
 
 from ._common import JsonOption, echo_json, say
@@ -29,10 +30,12 @@ def list_(json: JsonOption = False) -> None:
     if not rows:
         say("the catalogue is empty")
         return
-    width = max(len(e["name"]) for e in rows)
+    width = max(len(shown(e["name"])) for e in rows)
     for e in rows:
-        say(f"{e['name']:<{width}}  {e['n_classes']:>5} classes  {e['builder']:<10} "
-                   f"{e['bytes'] / 1024:>7.0f} KiB  {e['description']}")
+        size = e.get("bytes")
+        size = f"{size / 1024:>7.0f} KiB" if isinstance(size, (int, float)) else "      ? KiB"
+        say(f"{shown(e['name']):<{width}}  {shown(e.get('n_classes', '?')):>5} classes  "
+            f"{shown(e.get('builder', '?')):<10} {size}  {shown(e.get('description', ''))}")
 
 
 @contextlib.contextmanager

@@ -88,3 +88,21 @@ def ensure_fits(nbytes: int, what: str, advice: str) -> None:
         f"{what} needs {format_bytes(nbytes)} of memory but {format_bytes(budget)} is "
         f"available; {advice}"
     )
+
+
+ADVICE = "use --dtype float32, a sparse --top-k matrix where the command has one, or fewer classes"
+
+
+def ensure_dense_fits(n: int, dtype: object = "float64", what: str = "", *,
+                      copies: float = 1.0, advice: str = ADVICE) -> None:
+    """Refuse before allocating ``copies`` dense ``n × n`` arrays of ``dtype`` that cannot fit.
+
+    >>> ensure_dense_fits(3)  # 72 bytes
+    """
+    import numpy as np
+
+    dt = np.dtype(dtype)
+    label = f"a {n}×{n} {dt} matrix" + (f" ({what})" if what else "")
+    if dt.itemsize <= 4:
+        advice = advice.replace("use --dtype float32, ", "use ")
+    ensure_fits(dense_bytes(n, n, dt.itemsize, copies), label, advice)
