@@ -281,7 +281,7 @@ def check_values_dtype(dtype: np.dtype, where: str) -> None:
         raise MatrixFileError(f"{where} holds {dtype} values, not numbers")
 
 
-def _npy_header(fh, path: Path) -> tuple[tuple[int, ...], bool, np.dtype]:
+def _npy_header(fh, path: Path, what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     fmt = np.lib.format
     try:
         version = fmt.read_magic(fh)
@@ -293,22 +293,31 @@ def _npy_header(fh, path: Path) -> tuple[tuple[int, ...], bool, np.dtype]:
         return fmt.read_array_header_2_0(fh)  # pragma: no cover
     except (ValueError, TypeError, SyntaxError, EOFError, OSError, UnicodeError) as exc:
         raise MatrixFileError(
-            f"'{path}' is not a .npy file (no valid NumPy header: {' '.join(str(exc).split())})"
-            "; a pickle or other format cannot be loaded"
+            f"{what} '{path}' is not a .npy file (no valid NumPy header: "
+            f"{' '.join(str(exc).split())}); re-save it with numpy.save"
         ) from None
 
 
-def _read_npy(path: Path):
-    with open_regular(path, "matrix file") as fh:
-        shape, fortran, dtype = _npy_header(fh, path)
-        check_values_dtype(dtype, f"'{path}'")
+def load_array(path: str | os.PathLike, what: str = "matrix file", *,
+               text: bool = False) -> np.ndarray:
+    """A numeric ``.npy`` array, checked from its header before anything is allocated.
+
+    Never unpickles. Refuses a file that is not a regular file, has no valid NumPy header,
+    holds objects, records, complex values or (unless ``text``) strings, is shorter than its header claims, or
+    would not fit in the memory available; each as one MatrixFileError naming ``path``.
+    """
+    path = Path(path)
+    with open_regular(path, what) as fh:
+        shape, fortran, dtype = _npy_header(fh, path, what)
+        if not (text and dtype.kind in "US"):
+            check_values_dtype(dtype, f"{what} '{path}'")
         need = dense_bytes(int(np.prod(shape, dtype=object)), 1, dtype.itemsize)
         have = os.fstat(fh.fileno()).st_size - fh.tell()
         shown = "×".join(map(str, shape)) or "scalar"
         if have < need:
             raise MatrixFileError(
-                f"'{path}' is truncated: its header says {shown} {dtype} ({need} bytes) but "
-                f"the file holds {have}; rebuild or re-copy it"
+                f"{what} '{path}' is truncated: its header says {shown} {dtype} ({need} "
+                f"bytes) but the file holds {have}; rebuild or re-copy it"
             )
         extra = 0 if dtype in (np.float32, np.float64) else dense_bytes(need // dtype.itemsize)
         ensure_fits(need + extra, f"loading '{path}' ({shown} {dtype})",
@@ -316,11 +325,16 @@ def _read_npy(path: Path):
                     ".parquet) matrix")
         fh.seek(0)
         try:
-            values = np.lib.format.read_array(fh, allow_pickle=False)
+            return np.lib.format.read_array(fh, allow_pickle=False)
         except ValueError as exc:
-            raise MatrixFileError(f"'{path}' is not a readable .npy file: {exc}") from None
+            raise MatrixFileError(f"{what} '{path}' is not a readable .npy file: {exc}") \
+                from None
         except (EOFError, OSError) as exc:
-            raise MatrixFileError(f"'{path}' is truncated or damaged: {exc}") from None
+            raise MatrixFileError(f"{what} '{path}' is truncated or damaged: {exc}") from None
+
+
+def _read_npy(path: Path):
+    values = load_array(path)
     side = sidecar_path(path)
     if not os.path.lexists(side):
         n = values.shape[0] if values.ndim else 0
