@@ -18,9 +18,9 @@ from typing import Annotated, Any
 import typer
 
 from simmatrix import io, transforms
-from simmatrix.classlist import parse_names, read_classes
 from simmatrix.errors import BuildError, MatrixFileError
 from simmatrix.matrix import SimilarityMatrix
+from simmatrix.sources.classlist import parse_names, read_classes
 
 
 class Dtype(str, Enum):

@@ -229,7 +229,7 @@ def simloss_arrays(xp, logits, targets, tables, *, reduction="mean", weights=Non
     """:func:`simloss` with the namespace and ``log S`` arrays already resolved.
 
     ``tables`` is a :class:`Tables` as returned by :meth:`LogSimilarity.arrays`. Framework
-    wrappers (:mod:`simmatrix.nn`, :mod:`simmatrix.jaxloss`) call this so compiled code
+    wrappers (:mod:`simmatrix.torch`, :mod:`simmatrix.jax`) call this so compiled code
     traces no namespace lookup.
     """
     _reduce_check(reduction)

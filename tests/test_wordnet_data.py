@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from simmatrix.cli import main
-from simmatrix.wordnet_data import DEBIAN_WORDNET, LEXNAMES, WORDNET_FILES, lexnames_text
+from simmatrix.sources.wordnet.data import DEBIAN_WORDNET, LEXNAMES, WORDNET_FILES, lexnames_text
 
 MAN_PAGE = Path("/usr/share/man/man5/lexnames.5WN.gz")
 

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError, MatrixFileError
+from ...errors import BuildError, MatrixFileError
 
 #: The files nltk's ``WordNetCorpusReader`` opens (its ``_FILES``), lexnames included.
 WORDNET_FILES = (

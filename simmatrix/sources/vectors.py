@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import BuildError, MatrixFileError, require
+from ..errors import BuildError, MatrixFileError, require
 
 FORMATS = ("word2vec", "word2vec-bin", "glove", "fasttext", "kv")
 BUILTIN = ("glove-6b-50d",)
@@ -171,7 +171,7 @@ def load_vectors(
         format = detect_format(path)
     elif format not in FORMATS:
         raise BuildError(f"unknown vectors format {format!r}; expected one of {FORMATS}")
-    from .matrix import fingerprint_file
+    from ..matrix import fingerprint_file
 
     wv = _load_with_gensim(path, format, limit)
     wv.source.update(fingerprint_file(path), format=format)
