@@ -16,7 +16,6 @@ one :class:`~simmatrix.errors.BuildError` with close WordNet lemmas as suggestio
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .._files import read_text
+from .._suggest import close_matches
 from ..errors import BuildError, MatrixFileError
 from ..matrix import SimilarityMatrix, fingerprint_file
 
@@ -105,8 +105,8 @@ def _suggest(graph, name: str, limit: int = 3) -> list[str]:
         for token in re.split(r"[_\-]", form):  # a multi-word name's own words
             if token != form and tax.senses(token) and token not in out:
                 out.append(token)
-        pool = [w for w in tax.lemmas if w[:1] == form[:1] and abs(len(w) - len(form)) <= 4]
-        out += [w for w in difflib.get_close_matches(form, pool, n=limit, cutoff=0.75)
+        pool = (w for w in tax.lemmas if w[:1] == form[:1])
+        out += [w for w in close_matches(form, pool, n=limit, cutoff=0.75, length_slack=4)
                 if w not in out]
     return out[: limit + 2]
 
