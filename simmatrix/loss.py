@@ -10,11 +10,11 @@ gradient stay exact where ``softmax`` underflows. ``log 0 = -inf`` is prepared o
 :class:`LogSimilarity`; since ``S[y, y] = 1`` the LSE always has a finite term, so neither
 the value nor the gradient is ever NaN.
 
-The code is written once against the array API standard (``array-api-compat``); the native
-``log_softmax``/``logsumexp`` of torch and jax are used where there is one, and eager torch
-runs a hand-fused version (:mod:`simmatrix._torch_loss`). Only shapes and dtypes are checked
-here (values are checked when a matrix is built or loaded), so ``jax.jit`` and
-``torch.compile(fullgraph=True)`` trace it.
+The code is written once against the array API standard (``array-api-compat``); the
+``log_softmax``/``logsumexp`` of torch, jax and (for numpy) ``scipy.special`` are used where
+there is one, and eager torch runs a hand-fused version (:mod:`simmatrix._torch_loss`).
+Only shapes and dtypes are checked here (values are checked when a matrix is built or
+loaded), so ``jax.jit`` and ``torch.compile(fullgraph=True)`` trace it.
 """
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ def _log(xp, S):
 
 
 def log_softmax(xp: Any, z: Any) -> Any:
-    """``z - LSE(z)`` along the last axis: native in torch and jax, max-shifted elsewhere."""
+    """``z - LSE(z)`` along the last axis: torch's, jax's or scipy's own; max-shifted elsewhere."""
     if _is_torch(xp):
         import torch
 
@@ -308,13 +308,17 @@ def log_softmax(xp: Any, z: Any) -> Any:
         import jax
 
         return jax.nn.log_softmax(z, axis=-1)
+    if _is_numpy(xp):
+        from scipy import special
+
+        return special.log_softmax(z, axis=-1)
     m = xp.max(z, axis=-1, keepdims=True)
     z = z - xp.where(xp.isfinite(m), m, xp.zeros_like(m))  # exact: no 1e4 + log 2 rounding
     return z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
 
 
 def logsumexp(xp: Any, x: Any, axis: int) -> Any:
-    """``log Σ exp(x)`` along ``axis``: native in torch and jax, max-shifted elsewhere."""
+    """``log Σ exp(x)`` along ``axis``: torch's, jax's or scipy's own; max-shifted elsewhere."""
     if _is_torch(xp):
         import torch
 
@@ -323,6 +327,10 @@ def logsumexp(xp: Any, x: Any, axis: int) -> Any:
         import jax
 
         return jax.nn.logsumexp(x, axis=axis)
+    if _is_numpy(xp):
+        from scipy import special
+
+        return special.logsumexp(x, axis=axis)
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
@@ -358,6 +366,10 @@ def _is_torch(xp) -> bool:
 
 def _is_jax(xp) -> bool:
     return getattr(xp, "__name__", "") == "jax.numpy"
+
+
+def _is_numpy(xp) -> bool:
+    return getattr(xp, "__name__", "") in ("array_api_compat.numpy", "numpy")
 
 
 def _reduce_check(reduction):
