@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["loss", "boosting", "losses", "decision", "metrics", "torch", "jax"]
+MODULES = ["loss", "log_similarity", "boosting", "losses", "decision", "metrics", "torch", "jax"]
 
 
 @pytest.mark.parametrize("name", MODULES)
