@@ -2,8 +2,9 @@
 
 A command is thin: it parses options, calls the library, and hands the result to
 :func:`finish_build`, which applies the common transforms (lower bound, dtype), validates,
-and writes atomically. Errors from the library are :class:`simmatrix.SimMatrixError`s; the
-entry point (:func:`simmatrix.cli.main`) prints them as one line and exits with their code.
+and writes atomically. Errors from the library are :class:`simmatrix.SimMatrixError`s;
+:func:`run`, through which the entry point (:func:`simmatrix.cli.main`) and the catalogue's
+recipes run the app, prints them as one line and exits with their code.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import typer
 
 from simmatrix import io, transforms
 from simmatrix._text import escape, json_safe
-from simmatrix.classlist import parse_names, read_classes
 from simmatrix.errors import BuildError, MatrixFileError
 from simmatrix.matrix import SimilarityMatrix
+from simmatrix.sources.classlist import parse_names, read_classes
+
+from ._run import run  # noqa: F401 - the entry point and catalogue recipes run through it
 
 
 class Dtype(str, Enum):
@@ -148,4 +151,3 @@ def read_wordnet_classes(path: Path) -> tuple[str, ...]:
         if isinstance(first, list) and len(first) == 2:
             return read_classes(path, key="id")
     return read_classes(path)
-

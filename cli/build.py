@@ -10,8 +10,8 @@ import typer
 
 from simmatrix._memory import ensure_dense_fits
 from simmatrix.builders.order import KERNELS, order_matrix
-from simmatrix.classlist import read_classes
 from simmatrix.errors import BuildError, SimMatrixError
+from simmatrix.sources.classlist import read_classes
 
 from ._common import (
     Dtype,

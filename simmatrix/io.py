@@ -303,8 +303,9 @@ def load_array(path: str | os.PathLike, what: str = "matrix file", *,
     """A numeric ``.npy`` array, checked from its header before anything is allocated.
 
     Never unpickles. Refuses a file that is not a regular file, has no valid NumPy header,
-    holds objects, records, complex values or (unless ``text``) strings, is shorter than its header claims, or
-    would not fit in the memory available; each as one MatrixFileError naming ``path``.
+    holds objects, records, complex values or (unless ``text``) strings, is shorter than
+    its header claims, or would not fit in the memory available; each as one error naming
+    ``path``.
     """
     path = Path(path)
     with open_regular(path, what) as fh:
