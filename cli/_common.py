@@ -19,8 +19,9 @@ from typing import Annotated, Any
 import typer
 
 from simmatrix import io, transforms
+from simmatrix._files import parse_json, read_text, regular_file
 from simmatrix._text import escape, json_safe
-from simmatrix.errors import BuildError, MatrixFileError
+from simmatrix.errors import BuildError
 from simmatrix.matrix import SimilarityMatrix
 from simmatrix.sources.classlist import parse_names, read_classes
 
@@ -69,11 +70,18 @@ def finish_build(
     dtype: Dtype | str = Dtype.float64,
     quiet: bool = False,
 ) -> SimilarityMatrix:
-    """Apply the common transforms, then save atomically (io.save validates first)."""
+    """Apply the common transforms, validate (warnings shown, one line each), then save
+    atomically; an invalid matrix is refused before anything is written."""
+    from simmatrix.validate import validate
+
     if lower_bound:
         S = transforms.lower_bound(S, lower_bound)
     S = S.astype(getattr(dtype, "value", dtype))
-    written = io.save(S, out, overwrite=force)  # validates before writing anything
+    report = validate(S)
+    report.raise_if_invalid()
+    for w in report.warnings:
+        say(f"simmatrix: warning: {' '.join(str(w).split())}", err=True)
+    written = io.save(S, out, overwrite=force, validate=False)
     if not quiet:
         shown = ", ".join(str(p) for p in written)
         say(f"wrote {len(S)}×{len(S)} matrix to {shown}", err=True)
@@ -96,11 +104,8 @@ def echo_json(obj: Any) -> None:
 
 
 def require_file(path: Path, what: str = "input file") -> Path:
-    if not path.exists():
-        raise MatrixFileError(f"{what} {str(path)!r} does not exist")
-    if path.is_dir():
-        raise MatrixFileError(f"{what} {str(path)!r} is a folder, not a file")
-    return path
+    """``path`` if it is an existing regular file (never a FIFO, which would hang a read)."""
+    return regular_file(path, what)
 
 
 @contextlib.contextmanager
@@ -142,12 +147,10 @@ def class_list(classes: Path | None, names: str | None, reader=read_classes) -> 
 
 def read_wordnet_classes(path: Path) -> tuple[str, ...]:
     """A class list for WordNet: ImageNet's ``{"0": [wnid, name]}`` form gives its wnids."""
-    text = path.read_text(encoding="utf-8-sig", errors="replace").lstrip()
+    text = read_text(require_file(path, "class list"), "class list").lstrip()
     if text.startswith("{"):
-        try:
-            first = next(iter(json.loads(text).values()), None)
-        except (json.JSONDecodeError, AttributeError):
-            first = None
+        data = parse_json(text, f"class list {str(path)!r}")
+        first = next(iter(data.values()), None) if isinstance(data, dict) else None
         if isinstance(first, list) and len(first) == 2:
             return read_classes(path, key="id")
     return read_classes(path)

@@ -31,7 +31,7 @@ class VectorFormat(str, Enum):
     word2vec_bin = "word2vec-bin"
     glove = "glove"
     fasttext = "fasttext"
-    kv = "kv"
+    gensim = "gensim"
 
 
 class Oov(str, Enum):
