@@ -263,7 +263,18 @@ def atomic_paths(paths: Sequence[str | os.PathLike], *, overwrite: bool = False)
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=suffix)
             tmps.append(Path(tmp))
             os.close(fd)
-        yield tmps
+        try:
+            yield tmps
+        except MatrixFileError:
+            raise
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, ValueError) and type(exc).__module__.startswith("simmatrix"):
+                raise
+            why = getattr(exc, "strerror", None) or " ".join(str(exc).split())
+            raise MatrixFileError(
+                f"writing '{targets[-1]}' failed ({why}); nothing was replaced: free space, "
+                "raise the file-size limit or choose another folder"
+            ) from None
         for tmp, target in zip(tmps, targets):
             os.chmod(tmp, _new_mode(target, overwrite))
             _fsync(tmp)
