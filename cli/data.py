@@ -80,7 +80,7 @@ def wordnet_tree(
     class_names = class_list(classes, names, reader=read_wordnet_classes)
     overrides = read_mapping(mapping) if mapping else None
     edges = hypernym_edges(class_names, tree=not dag, mapping=overrides)
-    with atomic_path(output) as tmp:
+    with atomic_path(output, overwrite=force) as tmp:
         tmp.write_text("parent\tchild\n" + "".join(f"{p}\t{c}\n" for p, c in edges),
                        encoding="utf-8")
     say(f"wrote {len(edges)} edges to {output}", err=True)

@@ -38,6 +38,6 @@ def plot(
     S = io.load(file)
     fig = neighbours(S, row, top=top, title=title) if row else heatmap(S, order=order,
                                                                         title=title)
-    with atomic_path(output) as tmp:
+    with atomic_path(output, overwrite=force) as tmp:
         fig.savefig(tmp, format=output.suffix[1:].lower())
     say(f"wrote {output}", err=True)
