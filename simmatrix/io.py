@@ -6,13 +6,19 @@ Layouts
     The bare C×C array, what a training script reads with ``np.load``. Class names and
     metadata go in a JSON sidecar next to it, ``NAME.npy.json``. A bare ``.npy`` from
     elsewhere loads with classes ``"0" .. "C-1"``. Loading never unpickles.
-``.parquet``, dense matrices: *wide*
+``.parquet``, dense matrices up to 1,000 classes: *wide*
     One row per true class: a string column ``class`` (the pandas index) and one float
     column per predicted class, named after it. ``pandas.read_parquet`` gives a labelled
-    C×C DataFrame, polars a table whose first column holds the labels. Wide keeps reads of a
-    dense matrix a single contiguous column scan per class; at C = 10,000 the file is
-    ~400 MB in float32 either way, and a long layout would triple it for dense data.
+    C×C DataFrame, polars a table whose first column holds the labels. Plain values, zstd,
+    no dictionary (a dictionary of distinct floats made files larger than the ``.npy``).
     Class names and metadata live in the file's key-value metadata under ``simmatrix``.
+``.parquet``, dense matrices above 1,000 classes: *rows*
+    One row per true class: ``class`` and ``similarity``, a fixed-size list of its C
+    values (pandas: an array per row; polars: an ``Array(Float, C)`` column;
+    ``np.stack(df["similarity"])`` is the matrix). A wide table pays parquet's per-column
+    cost C times and compresses each short column alone: at C = 2,000 it was 4× slower to
+    write and read than this layout and 60× larger on a banded matrix
+    (``benchmarks/io.py``), and tables of thousands of columns are unwieldy in pandas anyway.
 ``.parquet``, sparse (top-k) matrices: *long*
     Three columns ``true_class``, ``predicted_class``, ``similarity``, one row per stored
     entry (diagonal included), so a 100,000-class top-k matrix never needs C² cells.
@@ -46,6 +52,7 @@ from ._files import (
 )
 from ._files import check_writable as check_paths
 from ._memory import dense_bytes, ensure_fits
+from ._stamp import file_stamp, is_unchanged
 from .catalogue import resolve
 from .errors import InvalidMatrixError, MatrixFileError
 from .matrix import SimilarityMatrix, default_classes
@@ -54,6 +61,7 @@ from .validate import check
 FORMATS = (".npy", ".parquet", ".csv")
 META_KEY = b"simmatrix"
 FILE_VERSION = 1
+WIDE_MAX_CLASSES = 1000  # dense .parquet: a wide labelled table up to here, then rows
 MAX_DENSE_BYTES = 4 << 30  # refuse to densify a sparse matrix into more than 4 GiB
 
 
@@ -116,10 +124,12 @@ def save(
         # Both files are written to temporaries first and moved into place together,
         # sidecar then array; a load checks the digest, so a pair from two saves is caught.
         with atomic_paths([outs[1], path], overwrite=overwrite) as (tside, tarr):
-            tside.write_text(json.dumps(header, indent=1, ensure_ascii=False),
-                             encoding="utf-8")
             with open(tarr, "wb") as fh:
                 np.save(fh, values, allow_pickle=False)
+            if validate:  # proof that this very file passed check(): loads may skip it
+                header["validated"] = file_stamp(tarr)  # a rename keeps inode and mtime
+            tside.write_text(json.dumps(header, indent=1, ensure_ascii=False),
+                             encoding="utf-8")
     elif fmt == ".parquet":
         with atomic_path(path, overwrite=overwrite) as tmp:
             _write_parquet(S, tmp)
@@ -168,21 +178,27 @@ def _write_parquet(S: SimilarityMatrix, tmp: Path) -> None:
         })
         header = _header(S, "long")
         pandas_meta = None
-    else:
+    elif len(S) <= WIDE_MAX_CLASSES:
         label = _label_column(S.classes)
-        values = S.values
-        cols = {label: pa.array(S.classes, pa.string())}
-        for j, name in enumerate(S.classes):
-            cols[name] = pa.array(values[:, j])
-        table = pa.table(cols)
+        table = _wide_table(S, label)
         header = _header(S, "wide")
         header["label_column"] = label
-        pandas_meta = _pandas_metadata(label, S.classes, str(S.dtype))
+        pandas_meta = _pandas_metadata(label)
+    else:
+        table = _rows_table(S)
+        header = _header(S, "rows")
+        pandas_meta = None
     meta = {META_KEY: json.dumps(header, ensure_ascii=False).encode()}
     if pandas_meta is not None:
-        meta[b"pandas"] = json.dumps(pandas_meta).encode()
+        meta[b"pandas"] = json.dumps(pandas_meta, separators=(",", ":")).encode()
     table = table.replace_schema_metadata(meta)
-    pq.write_table(table, tmp, compression="zstd", write_statistics=False)
+    # No dictionary encoding: a dictionary of distinct floats makes the file larger than
+    # the raw array; plain values + zstd is smaller than the .npy.
+    wide = header["layout"] == "wide"
+    # Wide: each float column split into byte streams, so its exponent bytes compress.
+    pq.write_table(table, tmp, compression="zstd", compression_level=1,
+                   use_dictionary=[] if S.is_sparse else False, write_statistics=False,
+                   use_byte_stream_split=list(S.classes) if wide else False)
 
 
 def _label_column(classes) -> str:
@@ -195,17 +211,45 @@ def _label_column(classes) -> str:
     return label
 
 
-def _pandas_metadata(label: str, classes, dtype: str) -> dict[str, Any]:
-    """The ``pandas`` schema metadata that makes ``label`` the DataFrame's index."""
-    cols = [{"name": c, "field_name": c, "pandas_type": dtype, "numpy_type": dtype,
-             "metadata": None} for c in classes]
-    cols.append({"name": label, "field_name": label, "pandas_type": "unicode",
-                 "numpy_type": "object", "metadata": None})
+def _wide_table(S: SimilarityMatrix, label: str):
+    """One required float column per predicted class, cut from one transposed copy."""
+    import pyarrow as pa
+
+    columns = np.ascontiguousarray(S.values.T)  # row j = column j of S, contiguous
+    kind = pa.from_numpy_dtype(columns.dtype)
+    schema = pa.schema([pa.field(label, pa.string(), nullable=False)]
+                       + [pa.field(c, kind, nullable=False) for c in S.classes])
+    arrays = [pa.array(S.classes, pa.string())] + [pa.array(col) for col in columns]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _rows_table(S: SimilarityMatrix):
+    """``class`` and ``similarity``: one row per true class, its C values as a fixed-size
+    list, taken from S's buffer without a copy."""
+    import pyarrow as pa
+
+    n = len(S)
+    kind = pa.list_(pa.field("item", pa.from_numpy_dtype(S.dtype), nullable=False), n)
+    flat = pa.array(np.ascontiguousarray(S.values).reshape(-1))
+    schema = pa.schema([pa.field("class", pa.string(), nullable=False),
+                        pa.field("similarity", kind, nullable=False)])
+    return pa.Table.from_arrays(
+        [pa.array(S.classes, pa.string()), pa.FixedSizeListArray.from_arrays(flat, type=kind)],
+        schema=schema)
+
+
+def _pandas_metadata(label: str) -> dict[str, Any]:
+    """The ``pandas`` schema metadata that makes ``label`` the DataFrame's index.
+
+    Only the index column is described: pandas reads the float columns' types from the
+    file itself, and listing C columns here (and again in the stored Arrow schema) cost
+    ~100 bytes a class.
+    """
     return {
         "index_columns": [label],
-        "column_indexes": [{"name": None, "field_name": None, "pandas_type": "unicode",
-                            "numpy_type": "object", "metadata": {"encoding": "UTF-8"}}],
-        "columns": cols,
+        "column_indexes": [],
+        "columns": [{"name": label, "field_name": label, "pandas_type": "unicode",
+                     "numpy_type": "object", "metadata": None}],
         "creator": {"library": "simmatrix", "version": str(FILE_VERSION)},
         "pandas_version": "2.0.0",
     }
@@ -255,12 +299,23 @@ def load(path: str | os.PathLike, *, validate: bool = True) -> SimilarityMatrix:
         S = SimilarityMatrix(values, classes, metadata, copy=False)
     except InvalidMatrixError as exc:
         raise InvalidMatrixError(f"'{path}': {exc}") from None
-    if validate:
+    if validate and not was_validated(resolve(path)):
         try:
             check(S)
         except InvalidMatrixError as exc:
             raise InvalidMatrixError(f"'{path}': {exc}") from None
     return S
+
+
+def was_validated(path: Path) -> bool:
+    """True if ``path`` is a ``.npy`` whose sidecar proves it passed validation unchanged."""
+    if path.suffix.lower() != ".npy":
+        return False
+    try:
+        stamp = json.loads(sidecar_path(path).read_text(encoding="utf-8")).get("validated")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return is_unchanged(path, stamp)
 
 
 def check_values_dtype(dtype: np.dtype, where: str) -> None:
@@ -351,7 +406,10 @@ def _read_npy(path: Path):
             f"(shape {values.shape}): the two files do not belong together"
         )
     digest = header.get("array_sha256")
-    if digest is not None and digest != _array_digest(np.ascontiguousarray(values)):
+    # A sidecar whose stamp still matches the array was written with this very file: the
+    # pair belongs together without hashing every byte again.
+    if (digest is not None and not is_unchanged(path, header.get("validated"))
+            and digest != _array_digest(np.ascontiguousarray(values))):
         raise InvalidMatrixError(
             f"{where} does not belong to '{path}': the array's SHA-256 differs from the one "
             "its sidecar records (files from two different saves?); rebuild the matrix, or "
@@ -432,6 +490,8 @@ def _read_parquet(path: Path):
         ) from None
     if long:
         return _from_long(path, table, classes, metadata)
+    if header.get("layout") == "rows":
+        return _from_rows(path, table, classes, metadata)
     return _from_wide(path, table, header, classes, metadata)
 
 
@@ -446,6 +506,18 @@ def _numeric_column(path: Path, table, name: str) -> np.ndarray:
     if col.null_count:
         raise MatrixFileError(f"'{path}': column {name!r} has {col.null_count} missing values")
     return col.to_numpy()
+
+
+def _from_rows(path: Path, table, classes, metadata):
+    n = len(classes) if classes is not None else -1
+    try:
+        flat = table.column("similarity").combine_chunks().flatten().to_numpy()
+        if table.num_rows != n:
+            raise ValueError(f"{table.num_rows} rows for {n} classes")
+        values = flat.reshape(n, n)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise MatrixFileError(f"'{path}': damaged rows layout: {exc}") from None
+    return values, classes, metadata
 
 
 def _from_wide(path: Path, table, header: dict[str, Any], classes, metadata):
@@ -472,16 +544,20 @@ def _from_wide(path: Path, table, header: dict[str, Any], classes, metadata):
         raise InvalidMatrixError(
             f"'{path}': row labels and column names differ: {missing[:10]}"
         )
-    if rows:
-        first = _numeric_column(path, table, rows[0])
-        values = np.empty((len(rows), len(rows)), dtype=np.result_type(first, np.float32))
-        for j, c in enumerate(rows):
-            values[:, j] = first if j == 0 else _numeric_column(path, table, c)
-    else:
-        values = np.zeros((0, 0))
+    values = _wide_values(path, table, rows)
     if classes is not None and list(classes) != rows:
         raise MatrixFileError(f"'{path}': class list in the metadata differs from the rows")
     return values, tuple(rows), metadata
+
+
+def _wide_values(path: Path, table, rows: list[str]) -> np.ndarray:
+    """The C×C array of a wide table: column ``rows[j]`` is column j of S."""
+    cols = [_numeric_column(path, table, c) for c in rows]
+    dtype = np.result_type(*cols, np.float32) if cols else np.float64
+    out = np.empty((len(rows), len(rows)), dtype=dtype)  # filled transposed: rows contiguous
+    for j, col in enumerate(cols):
+        out[j] = col
+    return np.ascontiguousarray(out.T)
 
 
 def _from_long(path: Path, table, classes, metadata):

@@ -61,7 +61,11 @@ def default_classes(n: int) -> tuple[str, ...]:
 
 def check_classes(classes: Iterable[Any], n: int | None = None) -> tuple[str, ...]:
     """Return ``classes`` as a tuple of str, or raise if empty, duplicated or miscounted."""
-    names = tuple(str(c) for c in classes)
+    names = tuple(c if type(c) is str else str(c) for c in classes)
+    if (n is None or len(names) == n) and len(set(names)) == len(names) and all(
+        c and not c.isspace() for c in names
+    ):
+        return names  # the common case in one C-level pass; the loops below name problems
     empty = [i for i, c in enumerate(names) if not c.strip()]
     if empty:
         raise InvalidMatrixError(

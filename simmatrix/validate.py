@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._tiles import dense_pass, value_range
 from .errors import InvalidMatrixError, SimMatrixError
 from .matrix import SimilarityMatrix, check_classes
 
@@ -122,27 +123,30 @@ def validate(
     if n == 0:
         report.errors.append("the matrix has no classes (shape 0×0)")
         return report
+    pairs = {tuple(map(str, p)) for p in interchangeable}
+    pairs |= {tuple(map(str, p)) for p in metadata.get("interchangeable", [])}
     if sparse:
         coo = values.tocoo()
         rows, cols, vals = coo.row, coo.col, np.asarray(coo.data, dtype=np.float64)
         diag = np.asarray(values.diagonal(), dtype=np.float64)
-    else:
-        rows = cols = None
-        vals = values if values.dtype.kind == "f" else values.astype(np.float64)
-        diag = np.diagonal(vals)
-    _check_values(report, vals, rows, cols)
+        _check_values(report, vals, rows, cols)
+        _check_diagonal(report, diag)
+        _check_ones(report, vals, rows, cols, names, pairs)
+        return report
+    vals = values if values.dtype.kind == "f" else values.astype(np.float64)
+    diag = np.diagonal(vals)
+    tiles = dense_pass(vals)
+    _check_values(report, vals, None, None, (tiles.lo, tiles.hi))
     _check_diagonal(report, diag)
-    pairs = {tuple(map(str, p)) for p in interchangeable}
-    pairs |= {tuple(map(str, p)) for p in metadata.get("interchangeable", [])}
-    _check_ones(report, vals, rows, cols, names, pairs)
-    if not sparse:
-        _stats(report, vals, sym_atol)
+    n_ones = tiles.ones - int(np.count_nonzero(diag == 1))
+    _check_ones(report, vals, None, None, names, pairs, n_ones)
+    _report_stats(report, tiles, diag, sym_atol)
     return report
 
 
-def _check_values(report, vals, rows, cols) -> None:
-    # fast path: one pass each for finiteness and range; locate entries only on failure
-    lo, hi = (vals.min(), vals.max()) if vals.size else (0.0, 0.0)
+def _check_values(report, vals, rows, cols, bounds=None) -> None:
+    # fast path: the range (NaN propagates into it); locate entries only on failure
+    lo, hi = bounds if bounds is not None else value_range(vals)
     if np.isfinite(lo) and np.isfinite(hi) and 0 <= lo and hi <= 1:
         return
     finite = np.isfinite(vals)
@@ -164,9 +168,8 @@ def _check_diagonal(report, diag) -> None:
         report.errors += _entries(off, off, diag[off], "is not 1 (the diagonal must be exactly 1)")
 
 
-def _check_ones(report, vals, rows, cols, names, pairs) -> None:
+def _check_ones(report, vals, rows, cols, names, pairs, n_ones=None) -> None:
     if rows is None:
-        n_ones = int(np.count_nonzero(vals == 1)) - int(np.count_nonzero(np.diagonal(vals) == 1))
         if n_ones == 0:
             report.stats["off_diagonal_ones"] = 0
             return
@@ -191,31 +194,17 @@ def _check_ones(report, vals, rows, cols, names, pairs) -> None:
     report.stats["off_diagonal_ones"] = len(listed)
 
 
-def _stats(report, vals, sym_atol, block: int = 1024) -> None:
-    """Symmetry, range and off-diagonal mean in row blocks: no C×C temporary."""
-    n = vals.shape[0]
-    asym, total, zeros = 0.0, 0.0, 0
-    lo, hi = np.inf, -np.inf
-    for start in range(0, n, block):
-        rows = vals[start:start + block]
-        if not np.isfinite(rows).all():
-            rows = np.where(np.isfinite(rows), rows, 0.0)
-        cols = vals[:, start:start + block].T
-        if not np.isfinite(cols).all():
-            cols = np.where(np.isfinite(cols), cols, 0.0)
-        asym = max(asym, float(np.max(np.abs(rows - cols))))
-        total += float(rows.sum(dtype=np.float64))
-        zeros += int(np.count_nonzero(rows == 0))
-        lo, hi = min(lo, float(rows.min())), max(hi, float(rows.max()))
-    diag = np.nan_to_num(np.diagonal(vals).astype(np.float64), posinf=0.0, neginf=0.0)
+def _report_stats(report, t, diag, sym_atol) -> None:
+    n = len(diag)
+    diag = np.nan_to_num(diag.astype(np.float64), posinf=0.0, neginf=0.0)
     n_off = n * n - n
     report.stats.update(
-        symmetric=asym <= sym_atol,
-        max_asymmetry=asym,
-        min=lo,
-        max=hi,
-        mean_off_diagonal=(total - float(diag.sum())) / n_off if n_off else 0.0,
-        zero_fraction_off_diagonal=(zeros - int(np.count_nonzero(diag == 0))) / n_off
+        symmetric=t.asym <= sym_atol,
+        max_asymmetry=t.asym,
+        min=t.lo_finite,
+        max=t.hi_finite,
+        mean_off_diagonal=(t.total - float(diag.sum())) / n_off if n_off else 0.0,
+        zero_fraction_off_diagonal=(t.zeros - int(np.count_nonzero(diag == 0))) / n_off
         if n_off else 0.0,
     )
 
@@ -229,5 +218,28 @@ def check(S: Any, classes: Sequence[Any] | None = None, **kwargs: Any) -> Any:
     ...
     simmatrix.errors.InvalidMatrixError: S[1, 1] = 0.5 is not 1 (the diagonal must be exactly 1)
     """
+    if not kwargs and _passes_fast(S, classes):
+        return S
     validate(S, classes, **kwargs).raise_if_invalid()
     return S
+
+
+def _passes_fast(S: Any, classes: Sequence[Any] | None) -> bool:
+    """True when a dense ``S`` surely meets the contract, from one pass over its values.
+
+    ``check`` needs only the errors, not the warnings or the statistics: the range (NaN
+    propagates into the min and max) and the diagonal decide. Anything else goes the
+    full way, which also writes the messages.
+    """
+    if isinstance(S, SimilarityMatrix):
+        if S.is_sparse:
+            return False
+        values = S.values  # its structure and class names were checked when it was made
+    elif isinstance(S, np.ndarray) and classes is None and S.dtype.kind == "f":
+        values = S
+    else:
+        return False
+    if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] == 0:
+        return False
+    lo, hi = value_range(values)
+    return bool(0 <= lo and hi <= 1 and np.all(np.diagonal(values) == 1))
