@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import SimMatrixError
-from .loss import LogSimilarity, Tables
+from .log_similarity import LogSimilarity, Tables
 from .matrix import SimilarityMatrix
 
 __all__ = ["SimLoss", "make_simloss", "simloss_with_integer_labels"]
