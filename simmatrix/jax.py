@@ -19,7 +19,8 @@ Numerics. For one example with logits ``z`` and ``g = log S[y]``::
     L = LSE(z) - LSE(z + g),   dL/dz = softmax(z) - softmax(z + g) = p - q
 
 Each LSE is shifted by the logit at its own maximum (``j = argmax z``, ``k = argmax z + g``),
-``L = (z_j - z_k - g_k) + log Σ exp(z - z_j) - log Σ exp((z - z_k) + (g - g_k))``, so
+``L = (z_j - z_k - g_k) + log Σ exp(z - z_j) - log Σ exp((z - z_k) + (g - g_k))``
+(each sum as ``1 + the others``, through ``log1p``, so a small loss keeps its digits), so
 no large logit is ever added to a ``log S`` value (at logits of 1e4 that rounding alone is
 an error of 5e-5 in float32); the gradient is ``p - q`` exactly (a ``custom_jvp``), so it is
 as accurate as ``p`` and ``q`` themselves and stays differentiable (``jax.hessian`` works).
@@ -94,9 +95,17 @@ def _parts(z, zc, g):
     gk = jnp.take_along_axis(g, k, axis=-1)
     e = jnp.exp(z - zj)
     ev = jnp.exp((zc - zk) + (g - gk))
-    se, sv = jnp.sum(e, axis=-1, keepdims=True), jnp.sum(ev, axis=-1, keepdims=True)
-    loss = (zj - zk - gk + jnp.log(se) - jnp.log(sv))[..., 0]
-    return loss, e / se, ev / sv
+    # Σ exp = 1 + the other terms: log1p of those keeps a small loss's digits
+    a = _sum_others(e, j)
+    b = _sum_others(ev, k)
+    loss = (zj - zk - gk + jnp.log1p(a) - jnp.log1p(b))[..., 0]
+    return loss, e / (1 + a), ev / (1 + b)
+
+
+def _sum_others(e, j):
+    """Σ_c e_c over c ≠ j per row (e_j = 1 is the maximum's own term)."""
+    others = jnp.arange(e.shape[-1]) != j
+    return jnp.sum(jnp.where(others, e, 0), axis=-1, keepdims=True)
 
 
 @jax.custom_jvp
@@ -291,7 +300,11 @@ class SimLoss:
     """
 
     def __init__(self, S: Any, *, dtype: Any = jnp.float32) -> None:
-        self.table = _table(S, dtype)
+        if isinstance(S, jax.core.Tracer):  # a traced S: part of the caller's program
+            self.table = _table(S, dtype)
+        else:  # concrete arrays even when built inside a trace (e.g. Keras's train step)
+            with jax.ensure_compile_time_eval():
+                self.table = _table(S, dtype)
 
     def __call__(self, logits: Any, labels: Any, axis: int | tuple[int, ...] = -1,
                  where: Any = None) -> Any:
