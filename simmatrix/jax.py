@@ -18,11 +18,11 @@ Numerics. For one example with logits ``z`` and ``g = log S[y]``::
 
     L = LSE(z) - LSE(z + g),   dL/dz = softmax(z) - softmax(z + g) = p - q
 
-Each LSE is shifted by the logit at its own maximum (``j = argmax z``, ``k = argmax z + g``),
-``L = (z_j - z_k - g_k) + log Σ exp(z - z_j) - log Σ exp((z - z_k) + (g - g_k))``
-(each sum as ``1 + the others``, through ``log1p``, so a small loss keeps its digits), so
-no large logit is ever added to a ``log S`` value (at logits of 1e4 that rounding alone is
-an error of 5e-5 in float32); the gradient is ``p - q`` exactly (a ``custom_jvp``), so it is
+With ``m = max z``, ``s = (z - m) + g`` is summed error-free (TwoSum: ``s + err`` is exact)
+and ``L = log Σ exp(z - m) - max s - log Σ exp((s - max s) + err)``, each sum written as
+``1 + the others`` through ``log1p`` so a small loss keeps its digits: the rounding of a
+large logit plus a ``log S`` value (at logits of 1e4 an error of 5e-5 in float32) never
+enters; the gradient is ``p - q`` exactly (a ``custom_jvp``), so it is
 as accurate as ``p`` and ``q`` themselves and stays differentiable (``jax.hessian`` works).
 """
 
@@ -55,7 +55,7 @@ def _dense_log_table(S: Any, dtype: Any) -> np.ndarray:
     raw = np.empty(C * C * dtype.itemsize + 64, dtype=np.uint8)
     start = -raw.ctypes.data % 64
     out = raw[start : start + C * C * dtype.itemsize].view(dtype).reshape(C, C)
-    step = max(1, (1 << 16) // max(C, 1))  # 0.5 MB float64 blocks
+    step = max(1, min((1 << 15) // max(C, 1), C // 16))  # float64 blocks ≤ 256 kB, ≤ C/16 rows
     with np.errstate(divide="ignore"):  # log 0 = -inf: zero similarity
         for i in range(0, C, step):
             block = np.array(S[i : i + step], dtype=np.float64)
@@ -87,25 +87,34 @@ def _table(S: Any, dtype: Any) -> Tables:
 
 # -- the kernel --------------------------------------------------------------------------------
 def _parts(z, zc, g):
-    """Loss and the two distributions for logits ``z`` (N, C) and columns ``zc`` + ``g``."""
-    j = jnp.argmax(z, axis=-1, keepdims=True)
-    zj = jnp.take_along_axis(z, j, axis=-1)
-    k = jnp.argmax(zc + g, axis=-1, keepdims=True)  # only an index: its rounding is harmless
-    zk = jnp.take_along_axis(zc, k, axis=-1)
-    gk = jnp.take_along_axis(g, k, axis=-1)
+    """Loss and the two distributions for logits ``z`` (N, C), their columns ``zc`` and ``g``.
+
+    Only elementwise work and max/sum reductions, which XLA fuses (an argmax is a slow
+    variadic reduction on CPU). ``(zc - max z) + g`` is summed error-free (Knuth's TwoSum),
+    so shifting by its maximum loses nothing where a large logit meets a ``log S`` value.
+    """
+    zj = jnp.max(z, axis=-1, keepdims=True)
+    zj = jnp.where(jnp.isfinite(zj), zj, 0)
     e = jnp.exp(z - zj)
-    ev = jnp.exp((zc - zk) + (g - gk))
-    # Σ exp = 1 + the other terms: log1p of those keeps a small loss's digits
-    a = _sum_others(e, j)
-    b = _sum_others(ev, k)
-    loss = (zj - zk - gk + jnp.log1p(a) - jnp.log1p(b))[..., 0]
+    a = _others(e, z == zj, 0)
+    u = zc - zj
+    s = u + g
+    bp = s - u
+    err = jnp.where(jnp.isfinite(s), (u - (s - bp)) + (g - bp), 0)
+    ms = jnp.max(s, axis=-1, keepdims=True)
+    v = (s - ms) + err
+    top = s == ms
+    ev = jnp.exp(v)
+    b = _others(ev, top, jnp.expm1(v))
+    loss = (jnp.log1p(a) - ms - jnp.log1p(b))[..., 0]
     return loss, e / (1 + a), ev / (1 + b)
 
 
-def _sum_others(e, j):
-    """Σ_c e_c over c ≠ j per row (e_j = 1 is the maximum's own term)."""
-    others = jnp.arange(e.shape[-1]) != j
-    return jnp.sum(jnp.where(others, e, 0), axis=-1, keepdims=True)
+def _others(e, top, excess):
+    """``Σ e - 1`` without forming ``1 + small``: each term at the maximum counts as 1 plus
+    its ``excess`` over 1 (``expm1`` of its tiny exponent), less the 1 the shift made."""
+    rest = jnp.sum(jnp.where(top, excess, e), axis=-1, keepdims=True)
+    return rest + (jnp.sum(top, axis=-1, keepdims=True, dtype=e.dtype) - 1)
 
 
 @jax.custom_jvp
@@ -225,7 +234,9 @@ def _per_example(z, y, tables: Tables, dtype):
         nbr = jnp.take(tables.indices, y, axis=0)
         g = jnp.take(tables.log_values, y, axis=0).astype(dtype)
         return _sparse_loss(z, jnp.take_along_axis(z, nbr, axis=-1), g)
-    return _dense_loss(z, jnp.take(tables.log_S, y, axis=0).astype(dtype))
+    # gathered once: XLA would otherwise redo the row gather inside each fused reduction
+    g = jax.lax.optimization_barrier(jnp.take(tables.log_S, y, axis=0).astype(dtype))
+    return _dense_loss(z, g)
 
 
 def _classes_last(logits, where, axis):
