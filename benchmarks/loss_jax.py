@@ -1,0 +1,137 @@
+"""SimLoss under jax.jit against optax's cross-entropy: time, temporary memory, first call.
+
+    nice python benchmarks/loss_jax.py            # the issue's four (B, C) cells
+    nice python benchmarks/loss_jax.py --quick    # fewer repeats
+
+One thread (``XLA_FLAGS=--xla_cpu_multi_thread_eigen=false
+intra_op_parallelism_threads=1``, set before jax is imported). For each (B, C):
+
+- forward + backward, ``jax.jit(jax.value_and_grad(mean loss))`` of
+  ``optax.softmax_cross_entropy_with_integer_labels`` and of ``simmatrix.jax.make_simloss``
+  with a dense S and a top-16 S, the loss passed to the jitted function as an argument;
+  the three are interleaved round by round in one process; medians;
+- temporary memory: XLA's own count of the compiled step's temporary buffers
+  (``compiled.memory_analysis().temp_size_in_bytes``), B×C float32 units;
+- the first call (trace + compile + run) with the table as an argument and closed over;
+- the constructor's peak memory (tracemalloc) ÷ the table it keeps.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
+                           "intra_op_parallelism_threads=1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+
+SHAPES = [(1024, 100), (1024, 1000), (256, 10000), (64, 50000)]
+if os.environ.get("LOSS_JAX_SHAPES"):  # e.g. "1024x1000,256x10000"
+    SHAPES = [tuple(map(int, s.split("x"))) for s in os.environ["LOSS_JAX_SHAPES"].split(",")]
+TOPK = 16
+
+
+def similarity(C, dense=True, seed=0):
+    """Banded S (S_ii = 1, exact zeros beyond 8 classes): dense float32 or top-16 sparse."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    scale = rng.uniform(0.5, 1.0, size=C)
+    if dense:
+        S = np.zeros((C, C), np.float32)
+        for d in range(-8, 9):  # diagonals only: no C×C float64 temporaries
+            i = np.arange(max(0, -d), min(C, C - d))
+            S[i, i + d] = (1 - abs(d) / 8.0) * scale[i]
+        np.fill_diagonal(S, 1.0)
+        return S
+    rows, cols, vals = [], [], []
+    for d in range(-8, 9):
+        i = np.arange(max(0, -d), min(C, C - d))
+        rows.append(i)
+        cols.append(i + d)
+        vals.append(np.ones(len(i)) if d == 0 else (1 - abs(d) / 8.0) * scale[i])
+    S = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                     shape=(C, C))
+    S.data[S.data <= 1.0 / 8.0 + 1e-9] = 0.0  # |d| = 7, 8 dropped: 13 ≤ 16 stored per row
+    S.eliminate_zeros()
+    return S
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="7 repeats instead of 31")
+    args = ap.parse_args()
+    import jax
+    import optax
+
+    reps = 7 if args.quick else 31
+    print(f"jax {jax.__version__}, optax {optax.__version__}, 1 thread, "
+          f"median of {reps} interleaved runs")
+    print("| (B, C) | method | ms | ratio to optax | temp (B×C f32) | first call s |")
+    print("|---|---|---:|---:|---:|---:|")
+    for B, C in SHAPES:
+        run_cell(B, C, reps)
+
+
+def run_cell(B, C, reps):
+    """Print one (B, C) cell's rows."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import optax
+
+    from simmatrix.jax import make_simloss
+
+    rng = np.random.default_rng(0)
+    z = jnp.asarray(rng.normal(size=(B, C)), dtype=jnp.float32)
+    y = jnp.asarray(rng.integers(0, C, size=B), dtype=jnp.int32)
+    unit = B * C * 4
+    steps, temp, first = {}, {}, {}
+
+    def build(name, fn, extra):
+        f = jax.jit(jax.value_and_grad(lambda a, *e: fn(a, y, *e).mean()))
+        t = time.perf_counter()
+        jax.block_until_ready(f(z, *extra))
+        first[name] = time.perf_counter() - t
+        compiled = f.lower(z, *extra).compile()
+        temp[name] = compiled.memory_analysis().temp_size_in_bytes / unit
+        steps[name] = (f, extra)
+
+    build("optax_ce", optax.losses.softmax_cross_entropy_with_integer_labels, ())
+    for name, dense in (("simloss", True), ("simloss_topk", False)):
+        S = similarity(C, dense)
+        tracemalloc.start()
+        loss = make_simloss(S)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        kept = sum(x.nbytes for x in jax.tree_util.tree_leaves(loss))
+        build(name, lambda a, b, fn: fn(a, b), (loss,))
+        if dense:
+            ctor = peak / kept
+    times = {m: [] for m in steps}
+    for r in range(reps + 2):
+        for m, (f, extra) in steps.items():
+            t = time.perf_counter()
+            jax.block_until_ready(f(z, *extra))
+            if r >= 2:
+                times[m].append(time.perf_counter() - t)
+    med = {m: 1e3 * statistics.median(v) for m, v in times.items()}
+    for m in steps:
+        print(f"| ({B}, {C}) | {m} | {med[m]:.2f} | {med[m] / med['optax_ce']:.2f} | "
+              f"{temp[m]:.2f} | {first[m]:.2f} |", flush=True)
+    print(f"| ({B}, {C}) | dense constructor peak ÷ table | | {ctor:.2f} | | |", flush=True)
+    if C <= 10000:  # the closed-over table: compiled into the program as a constant
+        loss = make_simloss(similarity(C, True))
+        f = jax.jit(jax.value_and_grad(lambda a: loss(a, y).mean()))
+        t = time.perf_counter()
+        jax.block_until_ready(f(z))
+        print(f"| ({B}, {C}) | simloss closed over (not recommended) | | | | "
+              f"{time.perf_counter() - t:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
