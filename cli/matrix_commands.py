@@ -14,6 +14,7 @@ from simmatrix.summary import summarize
 from simmatrix.validate import validate as validate_matrix
 
 from ._common import ForceOption, JsonOption, echo_json
+from ._help import examples
 
 FileArg = Annotated[Path, typer.Argument(help="A matrix file: .npy, .parquet or .csv.",
                                          show_default=False)]
@@ -128,6 +129,17 @@ def convert(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("validate")(validate)
-    app.command("inspect")(inspect)
-    app.command("convert")(convert)
+    app.command("validate", epilog=examples(
+        "simmatrix validate S.npy",
+        "simmatrix validate S.parquet --json",
+        "simmatrix validate S.npy -i couch,sofa",
+    ))(validate)
+    app.command("inspect", epilog=examples(
+        "simmatrix inspect cifar100-wordnet-wup",
+        "simmatrix inspect S.parquet --top-k 5 --limit 50",
+        "simmatrix inspect S.npy --json",
+    ))(inspect)
+    app.command("convert", epilog=examples(
+        "simmatrix convert S.npy S.parquet",
+        "simmatrix convert cifar10-glove cifar10-glove.csv --force",
+    ))(convert)
