@@ -199,7 +199,7 @@ def test_bad_usage_is_one_line(cli, tmp_path, args):
 def test_console_script_and_module(tmp_path):
     out = subprocess.run(["simmatrix", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("simmatrix ")
-    out = subprocess.run([sys.executable, "-m", "simmatrix", "build", "order", "--classes",
+    out = subprocess.run([sys.executable, "-m", "simmatrix", "build", "order", "--n-classes",
                           "4", "-o", str(tmp_path / "m.npy")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert np.load(tmp_path / "m.npy").shape == (4, 4)
