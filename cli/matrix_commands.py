@@ -84,6 +84,7 @@ def _print_summary(file: Path, info: dict, limit: int) -> None:
         f"file       {file}",
         f"shape      {n} × {n}  {info['dtype']}{'  sparse' if info['sparse'] else ''}",
         f"builder    {info['builder'] or 'unknown'}",
+        *_provenance(info["metadata"]),
         f"classes    {shown}",
         f"values     min {v['min']:.4g}  max {v['max']:.4g}  mean off-diagonal "
         f"{v['mean_off_diagonal']:.4g}  zeros off-diagonal {v['zero_fraction_off_diagonal']:.1%}",
@@ -102,15 +103,37 @@ def _print_summary(file: Path, info: dict, limit: int) -> None:
     lines.append("histogram  off-diagonal values")
     for lo, hi, c in zip(hist["edges"], hist["edges"][1:], hist["counts"]):
         bar = "█" * round(40 * c / total)
-        lines.append(f"  [{lo:.1f}, {hi:.1f}{']' if hi == 1 else ')'} {c:>10}  {bar}")
+        last = hi == hist["edges"][-1]
+        lines.append(f"  [{lo:.3g}, {hi:.3g}{']' if last else ')'} {c:>10}  {bar}")
     if any(info["top_k"].values()):
         lines.append("nearest    (most similar predicted classes per true class)")
         for c in info["classes"][:limit]:
-            near = ", ".join(f"{d} {s:.3g}" for d, s in info["top_k"][c])
+            near = ", ".join(f"{d} {s:.3g}" for d, s in info["top_k"][c]) or "(none above 0)"
             lines.append(f"  {c}: {near}")
         if n > limit:
             lines.append(f"  ... {n - limit} more (use --limit or --json)")
     typer.echo("\n".join(lines))
+
+
+def _provenance(meta: dict) -> list[str]:
+    """Text lines for how the matrix was made: parameters, transforms, chosen synsets."""
+    lines = []
+    params = meta.get("params") or {}
+    if params:
+        shown = "  ".join(f"{k} {v}" for k, v in params.items() if v is not None)
+        lines.append(f"params     {shown}")
+    steps = meta.get("transforms") or []
+    if steps:
+        lines.append("transforms " + ", ".join(
+            t.get("name", "?") + "(" + ", ".join(f"{k}={v}" for k, v in t.items()
+                                                 if k != "name") + ")" for t in steps))
+    synsets = meta.get("synsets") or {}
+    if synsets:
+        first = list(synsets.items())[:5]
+        more = f" ... {len(synsets) - 5} more (--json)" if len(synsets) > 5 else ""
+        lines.append("synsets    " + ", ".join(
+            f"{c} → {v.get('synset', '?')}" for c, v in first) + more)
+    return lines
 
 
 def convert(

@@ -148,3 +148,30 @@ def test_classes_is_a_file_with_short_c_everywhere(cli, command):
 
 def test_completion_is_enabled(cli):
     assert "--show-completion" in cli("--help").out
+
+
+def test_inspect_bins_follow_the_data_and_skip_zero_neighbours(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    C = rng.uniform(0.001, 0.09, (10, 10))
+    C[0, 1:] = 0.0  # class 0 has no neighbour at all
+    np.fill_diagonal(C, 1.0)
+    src = _save(tmp_path / "conf.npy", C)
+    res = cli("inspect", src, "--json")
+    info = __import__("json").loads(res.out)
+    hist = info["values"]["histogram_off_diagonal"]
+    off = C[~np.eye(10, dtype=bool)]
+    ref_counts, ref_edges = np.histogram(off, bins=10, range=(0.0, off.max()))
+    np.testing.assert_allclose(hist["edges"], ref_edges, atol=1e-6)
+    assert hist["counts"] == ref_counts.tolist()
+    assert max(hist["counts"]) < 90  # not every entry in one bar
+    assert info["top_k"]["0"] == []
+    text = cli("inspect", src).out
+    assert "0: (none above 0)" in text
+
+
+def test_inspect_text_shows_provenance(cli, tmp_path):
+    src = _save(tmp_path / "a.npy", _random_matrix(4))
+    out = tmp_path / "lb.npy"
+    assert cli("transform", src, "-o", out, "--lower-bound", 0.25).code == 0
+    text = cli("inspect", out).out
+    assert "transforms lower_bound(l=0.25)" in text
