@@ -175,3 +175,20 @@ def test_inspect_text_shows_provenance(cli, tmp_path):
     assert cli("transform", src, "-o", out, "--lower-bound", 0.25).code == 0
     text = cli("inspect", out).out
     assert "transforms lower_bound(l=0.25)" in text
+
+
+def test_heatmap_scales_the_off_diagonal_and_titles_from_provenance():
+    pytest.importorskip("matplotlib")
+    from simmatrix.plot import heatmap
+    from simmatrix.transforms import lower_bound
+
+    rng = np.random.default_rng(2)
+    C = rng.uniform(0, 0.09, (6, 6))
+    np.fill_diagonal(C, 1.0)
+    S = lower_bound(SimilarityMatrix(C, metadata={"builder": "confusion"}), 0.01)
+    fig = heatmap(S, order="given")
+    im = fig.axes[0].images[0]
+    off = S.values[~np.eye(6, dtype=bool)]
+    assert im.norm.vmin == 0 and np.isclose(im.norm.vmax, off.max())
+    assert "lower_bound(l=0.01)" in fig.axes[0].get_title()
+    assert heatmap(S, scale="full").axes[0].images[0].norm.vmax == 1.0
