@@ -7,7 +7,6 @@ and each is recorded in the saved file's ``metadata["transforms"]``.
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,18 +24,10 @@ from ._common import (
     check_output,
     finish_build,
 )
+from .build_confusion import Symmetrize
+from .build_embedding import Mapping as MapRange
 
 ORDER = "map-range, symmetrize, power, lower-bound, top-k"
-
-
-class Symmetrize(str, Enum):
-    mean = "mean"
-    max = "max"
-
-
-class MapRange(str, Enum):
-    clip = "clip"
-    affine = "affine"
 
 
 def transform(
