@@ -11,17 +11,19 @@ import typer
 from simmatrix._memory import ensure_dense_fits
 from simmatrix.builders.order import KERNELS, order_matrix
 from simmatrix.errors import BuildError, SimMatrixError
-from simmatrix.sources.classlist import read_classes
 
 from ._common import (
     Dtype,
     DtypeOption,
     ForceOption,
     LowerBoundOption,
+    NamesOption,
     OutOption,
     check_output,
+    class_list,
     finish_build,
 )
+from ._help import examples
 
 app = typer.Typer(help="Build a similarity matrix from a source of knowledge.",
                   no_args_is_help=True)
@@ -53,22 +55,30 @@ def _parse_values(text: str) -> list[float]:
         ) from None
 
 
-@app.command("order")
+@app.command("order", epilog=examples(
+    "simmatrix build order --n-classes 10 --reduction 0.8 -o S.npy",
+    "simmatrix build order --values 1:90 -o ages.parquet",
+    "simmatrix build order --values 0:23 --circular 24 -c hours.txt -o S.npy",
+))
 def order(
     output: OutOption,
-    classes: Annotated[
+    n_classes: Annotated[
         int | None,
-        typer.Option("--classes", "-n", min=1, help="Number of equidistant classes 0..N-1."),
+        typer.Option("--n-classes", "-n", min=1, help="Number of equidistant classes 0..N-1.",
+                     show_default=False),
     ] = None,
     values: Annotated[
         str | None,
         typer.Option(help="Class values: 1,2,5,10 (ages with gaps, bin centres) or a "
-                     "range 1:90 (inclusive, optional :STEP)."),
+                     "range 1:90 (inclusive, optional :STEP).", show_default=False),
     ] = None,
-    names_file: Annotated[
-        Path | None,
-        typer.Option("--names-file", help="Class names, one per line (or CSV/JSON), in order."),
+    classes: Annotated[
+        str | None,
+        typer.Option("--classes", "-c", "--names-file", metavar="<path>",
+                     help="Class names in order: one per line, CSV or JSON.",
+                     show_default=False),
     ] = None,
+    names: NamesOption = None,
     reduction: Annotated[
         float, typer.Option("--reduction", "-r", help="Reduction factor r in [0, 1): S = r^d.")
     ] = 0.8,
@@ -89,13 +99,22 @@ def order(
 ) -> None:
     """Ordered classes (ages, ratings, hours): S_ij = r^|v_i - v_j| (the paper's eq. 2)."""
     check_output(output, force)
-    names = list(read_classes(names_file)) if names_file is not None else None
+    labels = _order_names(classes, names)
     vals = _parse_values(values) if values is not None else None
-    S = order_matrix(classes, values=vals, names=names, reduction=reduction, kernel=kernel,
+    S = order_matrix(n_classes, values=vals, names=labels, reduction=reduction, kernel=kernel,
                      sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
 
 
+def _order_names(classes: str | None, names: str | None) -> list[str] | None:
+    """The class names of ``build order``: ``--classes FILE`` or ``--names a,b,c``."""
+    if classes is None and names is None:
+        return None
+    if classes is not None and classes.strip().isdigit() and not Path(classes).exists():
+        raise BuildError(f"--classes takes a class-list file (as in every command); for "
+                         f"{classes.strip()} equidistant classes use --n-classes "
+                         f"{classes.strip()}")
+    return list(class_list(Path(classes) if classes is not None else None, names))
 
 # One module per builder; registered here in the order the help lists them.
 from . import (  # noqa: E402
@@ -106,8 +125,26 @@ from . import (  # noqa: E402
     build_wordnet,
 )
 
-app.command("wordnet")(build_wordnet.wordnet)
-app.command("embedding")(build_embedding.embedding)
-app.command("hierarchy")(build_hierarchy.hierarchy)
-app.command("confusion")(build_confusion.confusion)
-app.command("table")(build_table.table)
+app.command("wordnet", epilog=examples(
+    "simmatrix build wordnet --names rose,tulip,oak -o S.npy",
+    "simmatrix build wordnet -c classes.txt --measure lin --lower-bound 0.5 -o S.parquet",
+))(build_wordnet.wordnet)
+app.command("embedding", epilog=examples(
+    "simmatrix build embedding --names apple,pear,truck -o S.npy",
+    "simmatrix build embedding -c classes.txt --map affine -o S.parquet",
+    "simmatrix build embedding -c big.txt --top-k 10 -o S.parquet",
+))(build_embedding.embedding)
+app.command("hierarchy", epilog=examples(
+    "simmatrix build hierarchy --graph tree.json -o S.npy",
+    "simmatrix build hierarchy -g edges.csv --names cat,dog,rose --measure wup -o S.npy",
+    "simmatrix build hierarchy -g tree.graphml -c classes.txt --top-k 10 -o S.parquet",
+))(build_hierarchy.hierarchy)
+app.command("confusion", epilog=examples(
+    "simmatrix build confusion --matrix counts.csv -o S.npy",
+    "simmatrix build confusion --pairs preds.csv --symmetrize mean -o S.npy",
+    "simmatrix build confusion --matrix counts.npy -c classes.txt --smoothing 1 -o S.npy",
+))(build_confusion.confusion)
+app.command("table", epilog=examples(
+    "simmatrix build table --table scores.csv --rescale global -o S.npy",
+    "simmatrix build table --table scores.tsv --rescale row --lower-bound 0.2 -o S.parquet",
+))(build_table.table)

@@ -52,7 +52,8 @@ def confusion(
     predictions: Annotated[Path | None, typer.Option(
         "--predictions", help=".npy array of predicted labels (with --labels).")] = None,
     classes: Annotated[Path | None, typer.Option(
-        "--classes", help="Class list (names and order); needed to name a .npy matrix.")] = None,
+        "--classes", "-c", help="Class list (names and order); needed to name a .npy "
+        "matrix.")] = None,
     smoothing: Annotated[float, typer.Option(
         "--smoothing", min=0.0, help="Additive smoothing α added to every count.")] = 0.0,
     symmetrize: Annotated[Symmetrize | None, typer.Option(

@@ -8,15 +8,15 @@ from typing import Annotated
 
 import typer
 
-from simmatrix.sources.classlist import read_classes
-
 from ._common import (
     Dtype,
     DtypeOption,
     ForceOption,
     LowerBoundOption,
+    NamesOption,
     OutOption,
     check_output,
+    class_list,
     finish_build,
     require_file,
 )
@@ -65,6 +65,7 @@ def hierarchy(
         typer.Option("--classes", "-c", help="Class list (text, CSV, JSON), in row order; "
                      "internal nodes allowed. Default: the leaves in depth-first order."),
     ] = None,
+    names: NamesOption = None,
     measure: Annotated[
         Measure, typer.Option("--measure", "-m", help="lca-height: 1 - height(lca)/height("
                               "root); wup: 2 depth(lca)/(depth(a)+depth(b)); path: 1/(1+d); "
@@ -91,9 +92,9 @@ def hierarchy(
 
     check_output(output, force)
     require_file(graph, "hierarchy file")
-    names = list(read_classes(require_file(classes, "class list"))) if classes else None
+    rows = list(class_list(classes, names)) if classes or names is not None else None
     S = hierarchy_matrix(
-        graph, names, measure=measure.value, beta=beta, dag_policy=dag_policy.value,
+        graph, rows, measure=measure.value, beta=beta, dag_policy=dag_policy.value,
         top_k=top_k, format=format.value if format else None, child_parent=child_parent,
     )
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)

@@ -36,8 +36,8 @@ def wordnet(
     output: OutOption,
     classes: Annotated[
         Path | None,
-        typer.Option("--classes", help="Class list: names, wnids or synset names, one per line, "
-                     "CSV, JSON, or imagenet_class_index.json (its wnids are used)."),
+        typer.Option("--classes", "-c", help="Class list: names, wnids or synset names, one "
+                     "per line, CSV, JSON, or imagenet_class_index.json (its wnids are used)."),
     ] = None,
     names: Annotated[
         str | None, typer.Option("--names", help="Inline class list: 'rose,tulip,n01440764'.")

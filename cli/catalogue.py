@@ -15,12 +15,16 @@ from simmatrix._text import shown
 from simmatrix.errors import BuildError
 
 from ._common import JsonOption, echo_json, run, say
+from ._help import examples
 
 app = typer.Typer(help="Ready-made matrices: list them, or rebuild them from their recipes.",
                   no_args_is_help=True)
 
 
-@app.command("list")
+@app.command("list", epilog=examples(
+    "simmatrix catalogue list",
+    "simmatrix catalogue list --json",
+))
 def list_(json: JsonOption = False) -> None:
     """Show the catalogue: name, classes, builder and file size."""
     rows = catalogue.entries()
@@ -60,7 +64,10 @@ def run_recipe(recipe: catalogue.Recipe, out: Path, root: Path, app: Any) -> Non
                 raise BuildError(f"recipe {recipe.name!r} failed (exit {exc.code})") from None
 
 
-@app.command("build")
+@app.command("build", epilog=examples(
+    "simmatrix catalogue build",
+    "simmatrix catalogue build cifar10-glove",
+))
 def build(
     ctx: typer.Context,
     names: Annotated[list[str] | None, typer.Argument(help="Entries to rebuild (default: all).",

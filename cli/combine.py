@@ -13,7 +13,16 @@ from simmatrix.combine import combine as combine_matrices
 from simmatrix.errors import BuildError
 from simmatrix.matrix import fingerprint_file
 
-from ._common import Dtype, DtypeOption, ForceOption, OutOption, check_output, finish_build, say
+from ._common import (
+    Dtype,
+    DtypeOption,
+    ForceOption,
+    LowerBoundOption,
+    OutOption,
+    check_output,
+    finish_build,
+    say,
+)
 
 
 class How(str, Enum):
@@ -43,10 +52,13 @@ def combine(
     intersect: Annotated[bool, typer.Option(
         "--intersect", help="Keep only the classes every input has (instead of failing).")]
         = False,
+    lower_bound: LowerBoundOption = 0.0,
     force: ForceOption = False,
     dtype: DtypeOption = Dtype.float64,
 ) -> None:
-    """Combine matrices elementwise; classes are matched by name, not position."""
+    """Combine matrices elementwise; classes are matched by name, not position.
+
+    --lower-bound applies the paper's lower bound to the combined matrix."""
     if len(inputs) < 2:
         raise BuildError(f"combine needs at least two matrices, got {len(inputs)}")
     check_output(out, force)
@@ -61,4 +73,4 @@ def combine(
     if dropped:
         say(f"simmatrix: --intersect dropped {len(dropped)} classes not in every "
                    f"input; kept {len(S)}", err=True)
-    finish_build(S, out, force=force, dtype=dtype)
+    finish_build(S, out, force=force, lower_bound=lower_bound, dtype=dtype)

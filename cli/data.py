@@ -21,11 +21,15 @@ from ._common import (
     read_wordnet_classes,
     say,
 )
+from ._help import examples
 
 app = typer.Typer(help="Install data that builders need.", no_args_is_help=True)
 
 
-@app.command("wordnet")
+@app.command("wordnet", epilog=examples(
+    "simmatrix data wordnet",
+    "simmatrix data wordnet --from /usr/share/wordnet",
+))
 def wordnet(
     dir: Annotated[
         Path | None,
@@ -59,7 +63,10 @@ def wordnet(
                    f"set NLTK_DATA={r.folder.parent.parent}", err=True)
 
 
-@app.command("wordnet-tree")
+@app.command("wordnet-tree", epilog=examples(
+    "simmatrix data wordnet-tree --names tench,goldfish,shark -o tree.tsv",
+    "simmatrix data wordnet-tree -c classes.txt -o tree.tsv",
+))
 def wordnet_tree(
     output: OutOption,
     classes: ClassesOption = None,

@@ -8,13 +8,14 @@ from typing import Annotated
 import typer
 
 from simmatrix import io
-from simmatrix._text import shown
+from simmatrix._text import escape, shown
 from simmatrix.errors import InvalidMatrixError, SimMatrixError
 from simmatrix.matrix import SimilarityMatrix
 from simmatrix.summary import summarize
 from simmatrix.validate import validate as validate_matrix
 
 from ._common import ForceOption, JsonOption, echo_json, say
+from ._help import examples
 
 FileArg = Annotated[Path, typer.Argument(help="A matrix file: .npy, .parquet or .csv.",
                                          show_default=False)]
@@ -87,6 +88,7 @@ def _print_summary(file: Path, info: dict, limit: int) -> None:
         f"file       {shown(file)}",
         f"shape      {n} × {n}  {info['dtype']}{'  sparse' if info['sparse'] else ''}",
         f"builder    {shown(info['builder'] or 'unknown')}",
+        *_provenance(info["metadata"]),
         f"classes    {names}",
         f"values     min {v['min']:.4g}  max {v['max']:.4g}  mean off-diagonal "
         f"{v['mean_off_diagonal']:.4g}  zeros off-diagonal {v['zero_fraction_off_diagonal']:.1%}",
@@ -105,15 +107,43 @@ def _print_summary(file: Path, info: dict, limit: int) -> None:
     lines.append("histogram  off-diagonal values")
     for lo, hi, c in zip(hist["edges"], hist["edges"][1:], hist["counts"]):
         bar = "█" * round(40 * c / total)
-        lines.append(f"  [{lo:.1f}, {hi:.1f}{']' if hi == 1 else ')'} {c:>10}  {bar}")
+        last = hi == hist["edges"][-1]
+        lines.append(f"  [{lo:.3g}, {hi:.3g}{']' if last else ')'} {c:>10}  {bar}")
     if any(info["top_k"].values()):
         lines.append("nearest    (most similar predicted classes per true class)")
         for c in info["classes"][:limit]:
-            near = ", ".join(f"{shown(d)} {s:.3g}" for d, s in info["top_k"][c])
+            near = ", ".join(f"{shown(d)} {s:.3g}" for d, s in info["top_k"][c]) \
+                or "(none above 0)"
             lines.append(f"  {shown(c)}: {near}")
         if n > limit:
             lines.append(f"  ... {n - limit} more (use --limit or --json)")
     say("\n".join(lines))
+
+
+def _provenance(meta: dict) -> list[str]:
+    """Text lines for how the matrix was made: parameters, transforms, chosen synsets.
+
+    Everything comes from the file, so every piece is printed through ``escape``.
+    """
+    lines = []
+    params = meta.get("params")
+    if isinstance(params, dict) and params:
+        text = "  ".join(f"{k} {v}" for k, v in params.items() if v is not None)
+        lines.append(f"params     {escape(text)}")
+    steps = [t for t in meta.get("transforms") or [] if isinstance(t, dict)]
+    if steps:
+        text = ", ".join(
+            f"{t.get('name', '?')}(" + ", ".join(f"{k}={v}" for k, v in t.items()
+                                                  if k != "name") + ")" for t in steps)
+        lines.append(f"transforms {escape(text)}")
+    synsets = meta.get("synsets")
+    if isinstance(synsets, dict) and synsets:
+        first = list(synsets.items())[:5]
+        more = f" ... {len(synsets) - 5} more (--json)" if len(synsets) > 5 else ""
+        text = ", ".join(f"{c} → {v.get('synset', '?') if isinstance(v, dict) else v}"
+                         for c, v in first)
+        lines.append(f"synsets    {escape(text)}{more}")
+    return lines
 
 
 def convert(
@@ -132,6 +162,17 @@ def convert(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("validate")(validate)
-    app.command("inspect")(inspect)
-    app.command("convert")(convert)
+    app.command("validate", epilog=examples(
+        "simmatrix validate S.npy",
+        "simmatrix validate S.parquet --json",
+        "simmatrix validate S.npy -i couch,sofa",
+    ))(validate)
+    app.command("inspect", epilog=examples(
+        "simmatrix inspect cifar100-wordnet-wup",
+        "simmatrix inspect S.parquet --top-k 5 --limit 50",
+        "simmatrix inspect S.npy --json",
+    ))(inspect)
+    app.command("convert", epilog=examples(
+        "simmatrix convert S.npy S.parquet",
+        "simmatrix convert cifar10-glove cifar10-glove.csv --force",
+    ))(convert)

@@ -10,7 +10,7 @@ import typer
 from simmatrix import io
 from simmatrix._files import atomic_path, check_writable
 from simmatrix.errors import MatrixFileError
-from simmatrix.plot import ORDERS, heatmap, neighbours
+from simmatrix.plot import ORDERS, SCALES, heatmap, neighbours
 
 from ._common import ForceOption, say
 
@@ -26,7 +26,12 @@ def plot(
     = None,
     top: Annotated[int, typer.Option(min=1, help="Neighbours shown with --row.")] = 20,
     order: Annotated[str, typer.Option(help=f"Heatmap order: {', '.join(ORDERS)}.")] = "auto",
-    title: Annotated[str | None, typer.Option(help="Title of the picture.")] = None,
+    scale: Annotated[str, typer.Option(help=f"Colour scale: {' or '.join(SCALES)} "
+                                       "(off-diagonal spans 0 to the largest off-diagonal "
+                                       "value).")] = "off-diagonal",
+    title: Annotated[str | None, typer.Option(help="Title of the picture (default: the "
+                                              "matrix's builder, measure and transforms).")]
+    = None,
     force: ForceOption = False,
 ) -> None:
     """Draw FILE as a heatmap (classes clustered so structure shows) or one row as bars."""
@@ -37,7 +42,8 @@ def plot(
     check_writable([output], force)
     S = io.load(file)
     fig = neighbours(S, row, top=top, title=title) if row else heatmap(S, order=order,
-                                                                        title=title)
+                                                                        title=title,
+                                                                        scale=scale)
     with atomic_path(output, overwrite=force) as tmp:
         fig.savefig(tmp, format=output.suffix[1:].lower())
     say(f"wrote {output}", err=True)

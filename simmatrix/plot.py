@@ -50,13 +50,33 @@ def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
     return leaves_list(Z)
 
 
+SCALES = ("off-diagonal", "full")
+
+
+def describe(S: SimilarityMatrix) -> str:
+    """A title from the provenance: builder, measure, transforms and size."""
+    meta = S.metadata
+    parts = [meta.get("name") or meta.get("builder") or "matrix"]
+    measure = (meta.get("params") or {}).get("measure")
+    if measure:
+        parts[0] += f" {measure}"
+    for t in meta.get("transforms") or []:
+        args = ", ".join(f"{k}={v}" for k, v in t.items() if k != "name")
+        parts.append(f"{t.get('name')}({args})")
+    return ", ".join(parts) + f": {len(S)} classes"
+
+
 def heatmap(S: SimilarityMatrix, *, order: str = "auto", title: str | None = None,
-            cmap: str = "viridis") -> Any:
+            cmap: str = "viridis", scale: str = "off-diagonal") -> Any:
     """A matplotlib Figure with the heatmap of ``S`` and a colour bar.
 
     Classes are labelled on both axes when there are at most 100 of them. Rows are true
-    classes, columns predicted classes.
+    classes, columns predicted classes. ``scale="off-diagonal"`` (the default) spans the
+    colours over [0, largest off-diagonal value], so small similarities (a confusion-built
+    S) stay visible beside the diagonal of ones; ``"full"`` spans [0, 1].
     """
+    if scale not in SCALES:
+        raise BuildError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     figure_mod = require("matplotlib.figure", "plot")
     if len(S) > MAX_HEATMAP:
         raise BuildError(f"{len(S)} classes are too many for a heatmap (limit {MAX_HEATMAP}); "
@@ -67,9 +87,17 @@ def heatmap(S: SimilarityMatrix, *, order: str = "auto", title: str | None = Non
     size = min(14.0, max(5.0, 0.12 * n + 3.0)) if n <= MAX_LABELLED else 9.0
     fig = figure_mod.Figure(figsize=(size + 1.2, size), dpi=100, layout="constrained")
     ax = fig.add_subplot()
-    im = ax.imshow(vals, vmin=0.0, vmax=1.0, cmap=cmap, interpolation="nearest",
+    vmax = 1.0
+    if scale == "off-diagonal" and n > 1:
+        off = vals[~np.eye(n, dtype=bool)]
+        off = off[np.isfinite(off)]
+        vmax = float(off.max()) if off.size and off.max() > 0 else 1.0
+    im = ax.imshow(vals, vmin=0.0, vmax=vmax, cmap=cmap, interpolation="nearest",
                    aspect="equal")
-    fig.colorbar(im, ax=ax, shrink=0.8, label="similarity S[true, predicted]")
+    label = "similarity S[true, predicted]"
+    if vmax < 1.0:
+        label = "S[true, predicted], off-diagonal scale (diagonal = 1)"
+    fig.colorbar(im, ax=ax, shrink=0.8, label=label)
     names = [S.classes[i] for i in idx]
     if n <= MAX_LABELLED:
         fontsize = max(4.0, min(9.0, 600.0 / max(n, 1)))
@@ -80,8 +108,7 @@ def heatmap(S: SimilarityMatrix, *, order: str = "auto", title: str | None = Non
         ax.set_yticks([])
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    builder = S.metadata.get("builder") or "matrix"
-    ax.set_title(title or f"{builder}: {n} classes")
+    ax.set_title(title or describe(S))
     return fig
 
 

@@ -27,12 +27,13 @@ def summarize(S: SimilarityMatrix, top_k: int = 3, block: int = 1024) -> dict[st
     """
     n = len(S)
     report = validate(S)
+    top = _off_diagonal_max(S, block)
+    edges = np.linspace(0.0, top if top > 0 else 1.0, HIST_BINS + 1)
     if S.is_sparse:
-        counts, mass, nearest, st = _sparse_parts(S, top_k)
+        counts, mass, nearest, st = _sparse_parts(S, top_k, edges)
     else:  # validate() already measured range, symmetry and off-diagonal mean
-        counts, mass, nearest = _dense_parts(S, top_k, block)
+        counts, mass, nearest = _dense_parts(S, top_k, block, edges)
         st = report.stats
-    edges = np.linspace(0.0, 1.0, HIST_BINS + 1)
     return {
         "shape": list(S.shape),
         "dtype": str(S.dtype),
@@ -62,16 +63,39 @@ def summarize(S: SimilarityMatrix, top_k: int = 3, block: int = 1024) -> dict[st
     }
 
 
-def _hist(values: np.ndarray) -> np.ndarray:
+def _off_diagonal_max(S: SimilarityMatrix, block: int) -> float:
+    """The largest finite off-diagonal value (0 for none): the histogram's upper edge, so
+    a confusion-built S whose entries all lie below 0.09 gets ten bins over [0, 0.09]."""
+    if S.is_sparse:
+        coo = S.values.tocoo()
+        vals = coo.data[(coo.row != coo.col) & np.isfinite(coo.data)]
+        return float(np.clip(vals.max(), 0, 1)) if vals.size else 0.0
+    best = 0.0
+    for start in range(0, len(S), block):
+        rows = np.array(S.values[start:start + block], dtype=np.float64)
+        idx = np.arange(len(rows))
+        rows[idx, start + idx] = -np.inf
+        rows[~np.isfinite(rows)] = -np.inf
+        if rows.size:
+            best = max(best, float(np.clip(rows.max(), 0, 1)))
+    return best
+
+
+def _hist(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     finite = values[np.isfinite(values)]
-    return np.histogram(np.clip(finite, 0, 1), bins=HIST_BINS, range=(0.0, 1.0))[0]
+    return np.histogram(np.clip(finite, edges[0], edges[-1]), bins=edges)[0]
 
 
-def _dense_parts(S: SimilarityMatrix, k: int, block: int):
+def _positive(near):
+    """Nearest classes with a similarity above 0: a zero is no neighbour."""
+    return [(j, v) for j, v in near if v > 0]
+
+
+def _dense_parts(S: SimilarityMatrix, k: int, block: int, edges: np.ndarray):
     vals = S.values
     n = len(S)
     k = max(0, min(k, n - 1))
-    counts = np.zeros(HIST_BINS, dtype=np.int64)
+    counts = np.zeros(len(edges) - 1, dtype=np.int64)
     mass = np.zeros(n)
     nearest: list = []
     for start in range(0, n, block):
@@ -79,20 +103,21 @@ def _dense_parts(S: SimilarityMatrix, k: int, block: int):
                              posinf=0.0, neginf=0.0)
         idx = np.arange(len(rows))
         rows[idx, start + idx] = np.nan  # the diagonal is not part of the statistics
-        counts += _hist(rows[~np.isnan(rows)])
+        counts += _hist(rows[~np.isnan(rows)], edges)
         mass[start:start + len(rows)] = np.nansum(rows, axis=1)
         if k:
             masked = np.where(np.isnan(rows), -np.inf, rows)
             top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
             order = np.argsort(-np.take_along_axis(masked, top, 1), axis=1, kind="stable")
             top = np.take_along_axis(top, order, 1)
-            nearest += [[(int(j), float(masked[r, j])) for j in top[r]] for r in idx]
+            nearest += [_positive([(int(j), float(masked[r, j])) for j in top[r]])
+                        for r in idx]
         else:
             nearest += [[] for _ in idx]
     return counts, mass, nearest
 
 
-def _sparse_parts(S: SimilarityMatrix, k: int):
+def _sparse_parts(S: SimilarityMatrix, k: int, edges: np.ndarray):
     csr = S.values.tocsr()
     n = len(S)
     coo = csr.tocoo()
@@ -100,7 +125,7 @@ def _sparse_parts(S: SimilarityMatrix, k: int):
     off = coo.row != coo.col
     stored = data[off]
     implicit = n * n - n - int(off.sum())  # absent entries are zeros
-    counts = _hist(stored)
+    counts = _hist(stored, edges)
     counts[0] += implicit
     lo = min(float(data.min()), 0.0) if implicit else float(data.min())
     mass = np.bincount(coo.row[off], weights=stored, minlength=n)
@@ -113,7 +138,7 @@ def _sparse_parts(S: SimilarityMatrix, k: int):
         keep = cols != r
         cols, vals = cols[keep], vals[keep]
         order = np.lexsort((cols, -vals))[:k]
-        nearest.append([(int(cols[i]), float(vals[i])) for i in order])
+        nearest.append(_positive([(int(cols[i]), float(vals[i])) for i in order]))
     n_off = n * n - n
     zeros = implicit + int(np.count_nonzero(stored == 0))
     stats = {"min": lo, "max": float(data.max()), "symmetric": asym <= 1e-6,

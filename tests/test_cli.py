@@ -15,7 +15,7 @@ from simmatrix import io
 
 def test_build_order_done_criterion(cli, tmp_path):
     out = tmp_path / "x.parquet"
-    res = cli("build", "order", "--classes", 90, "--reduction", 0.8, "-o", out)
+    res = cli("build", "order", "--n-classes", 90, "--reduction", 0.8, "-o", out)
     assert res.code == 0, res
     df = pd.read_parquet(out)
     i = np.arange(90)
@@ -34,7 +34,7 @@ def test_build_order_options(cli, tmp_path):
     assert S["low", "mid"] == pytest.approx((0.5 - 0.2) / 0.8)
     assert S["low", "high"] == 0.0
     assert [t["name"] for t in S.metadata["transforms"]] == ["lower_bound"]
-    res = cli("build", "order", "--classes", 12, "--circular", 12, "--kernel", "gaussian",
+    res = cli("build", "order", "--n-classes", 12, "--circular", 12, "--kernel", "gaussian",
               "--sigma", 1.5, "-o", tmp_path / "m.csv")
     assert res.code == 0, res
     S = io.load(tmp_path / "m.csv")
@@ -42,7 +42,7 @@ def test_build_order_options(cli, tmp_path):
 
 
 def test_validate_exit_codes_and_json(cli, tmp_path):
-    cli("build", "order", "--classes", 5, "-o", tmp_path / "ok.npy")
+    cli("build", "order", "--n-classes", 5, "-o", tmp_path / "ok.npy")
     res = cli("validate", tmp_path / "ok.npy")
     assert res.code == 0 and "valid" in res.out
     bad = np.eye(3)
@@ -58,7 +58,7 @@ def test_validate_exit_codes_and_json(cli, tmp_path):
 
 
 def test_inspect(cli, tmp_path):
-    cli("build", "order", "--classes", 10, "--reduction", 0.5, "-o", tmp_path / "m.parquet")
+    cli("build", "order", "--n-classes", 10, "--reduction", 0.5, "-o", tmp_path / "m.parquet")
     res = cli("inspect", tmp_path / "m.parquet", "--top-k", 2)
     assert res.code == 0
     assert "10 × 10" in res.out and "symmetric  yes" in res.out and "0: 1 0.5" in res.out
@@ -71,7 +71,7 @@ def test_inspect(cli, tmp_path):
 
 
 def test_convert_all_ways(cli, tmp_path):
-    cli("build", "order", "--classes", 7, "-o", tmp_path / "a.parquet")
+    cli("build", "order", "--n-classes", 7, "-o", tmp_path / "a.parquet")
     for src, dst in [("a.parquet", "b.npy"), ("b.npy", "c.csv"), ("c.csv", "d.parquet")]:
         res = cli("convert", tmp_path / src, tmp_path / dst)
         assert res.code == 0, res
@@ -161,7 +161,7 @@ def test_bad_input_validate_exit_code(cli, tmp_path, case):
 
 
 def test_output_in_missing_folder(cli, tmp_path):
-    res = cli("build", "order", "--classes", 3, "-o", tmp_path / "no" / "x.npy")
+    res = cli("build", "order", "--n-classes", 3, "-o", tmp_path / "no" / "x.npy")
     assert_one_line_error(res, 2)
     assert "does not exist" in res.err
     assert not (tmp_path / "no").exists()
@@ -169,24 +169,24 @@ def test_output_in_missing_folder(cli, tmp_path):
 
 def test_no_overwrite_without_force(cli, tmp_path):
     out = tmp_path / "x.npy"
-    assert cli("build", "order", "--classes", 3, "-o", out).code == 0
+    assert cli("build", "order", "--n-classes", 3, "-o", out).code == 0
     before = out.read_bytes()
-    res = cli("build", "order", "--classes", 4, "-o", out)
+    res = cli("build", "order", "--n-classes", 4, "-o", out)
     assert_one_line_error(res, 2)
     assert "--force" in res.err and out.read_bytes() == before
-    assert cli("build", "order", "--classes", 4, "-o", out, "--force").code == 0
+    assert cli("build", "order", "--n-classes", 4, "-o", out, "--force").code == 0
     assert np.load(out).shape == (4, 4)
 
 
 @pytest.mark.parametrize(
     "args",
     [
-        ["build", "order", "--classes", "3", "--reduction", "1.5"],
+        ["build", "order", "--n-classes", "3", "--reduction", "1.5"],
         ["build", "order", "--classes", "x"],
-        ["build", "order", "--classes", "3", "--bogus"],
+        ["build", "order", "--n-classes", "3", "--bogus"],
         ["build", "order", "--values", "1,a,3"],
         ["build", "order", "--names-file", "absent.txt"],
-        ["build", "order", "--classes", "3", "--kernel", "gaussian"],
+        ["build", "order", "--n-classes", "3", "--kernel", "gaussian"],
     ],
 )
 def test_bad_usage_is_one_line(cli, tmp_path, args):
@@ -199,7 +199,7 @@ def test_bad_usage_is_one_line(cli, tmp_path, args):
 def test_console_script_and_module(tmp_path):
     out = subprocess.run(["simmatrix", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("simmatrix ")
-    out = subprocess.run([sys.executable, "-m", "simmatrix", "build", "order", "--classes",
+    out = subprocess.run([sys.executable, "-m", "simmatrix", "build", "order", "--n-classes",
                           "4", "-o", str(tmp_path / "m.npy")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert np.load(tmp_path / "m.npy").shape == (4, 4)

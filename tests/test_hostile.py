@@ -192,8 +192,8 @@ def test_confusion_overflowing_counts_refused(cli, tmp_path):
 
 
 @pytest.mark.parametrize("args", [
-    ["build", "order", "--classes", "1000000"],
-    ["build", "order", "--classes", "1000000000"],
+    ["build", "order", "--n-classes", "1000000"],
+    ["build", "order", "--n-classes", "1000000000"],
     ["build", "order", "--values", "1:inf"],
     ["build", "order", "--values", "0:1e9"],
 ])
@@ -239,7 +239,7 @@ def test_force_keeps_permission_bits(cli, tmp_path):
     out, _, _ = _old_pair(tmp_path)
     os.chmod(out, 0o600)
     os.chmod(io.sidecar_path(out), 0o640)
-    assert cli("build", "order", "--classes", "4", "-o", out, "--force").code == 0
+    assert cli("build", "order", "--n-classes", "4", "-o", out, "--force").code == 0
     assert out.stat().st_mode & 0o777 == 0o600
     assert io.sidecar_path(out).stat().st_mode & 0o777 == 0o640
 
@@ -292,7 +292,7 @@ CMD = [sys.executable, "-m", "simmatrix"]
 
 
 def _writer(out: Path, n: int, *extra: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen([*CMD, "build", "order", "--classes", str(n), "-o", str(out),
+    return subprocess.Popen([*CMD, "build", "order", "--n-classes", str(n), "-o", str(out),
                              *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, **kw)
 
