@@ -291,6 +291,9 @@ def information_content(tax, ic: str | os.PathLike = "intrinsic") -> np.ndarray:
     return M.read_ic_file(ic, tax)
 
 
+M_INF = 1e300  # nltk's _INF, the IC of a synset with a zero count
+
+
 def to_unit(raw: np.ndarray, measure: str, tax, table: np.ndarray | None) -> tuple:
     """Map nltk's values to [0, 1] (see ``docs/wordnet.md``); returns (S, scale info)."""
     if measure in ("wup", "path"):
@@ -298,7 +301,7 @@ def to_unit(raw: np.ndarray, measure: str, tax, table: np.ndarray | None) -> tup
     if measure == "lch":
         top = float(np.log(2.0 * tax.taxonomy_depth))
         return raw / top, {"divided_by": top, "taxonomy_depth": tax.taxonomy_depth}
-    top = float(np.max(table[np.isfinite(table)]))
+    top = float(np.max(table[table < M_INF]))  # nltk's 1e300 marks a zero count
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "res":
             S = np.minimum(raw / top, 1.0)
