@@ -238,8 +238,8 @@ def read_ic_file(path, tax: Taxonomy) -> np.ndarray:
     """IC per synset of ``tax`` from an nltk ``ic-*.dat`` file: ``-log(count / root count)``.
 
     Follows ``WordNetICCorpusReader.ic``: the header line is skipped, ``ROOT`` lines add to
-    the root count, a count of 0 (or a synset not listed) gives nltk's ``_INF`` = 1e300, so res, lin and
-    jcn equal nltk's (res 1e300, lin 1.0, jcn 1e300 where nltk gives them).
+    the root count, a count of 0 (or a synset not listed) gives nltk's ``_INF`` = 1e300,
+    so res, lin and jcn equal nltk's (res 1e300, lin 1.0, jcn 1e300 where nltk gives them).
     """
     from ...errors import MatrixFileError
 
