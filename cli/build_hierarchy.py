@@ -27,6 +27,8 @@ class Measure(str, Enum):
     wup = "wup"
     path = "path"
     soft = "soft"
+    mbm = "mbm"
+    mbm_soft = "mbm-soft"
 
 
 class GraphFormat(str, Enum):
@@ -67,12 +69,13 @@ def hierarchy(
     ] = None,
     names: NamesOption = None,
     measure: Annotated[
-        Measure, typer.Option("--measure", "-m", help="lca-height: 1 - height(lca)/height("
-                              "root); wup: 2 depth(lca)/(depth(a)+depth(b)); path: 1/(1+d); "
-                              "soft: exp(-beta height(lca)/height(root)).")
+        Measure, typer.Option("--measure", "-m", help="lca-height: 1 - height(lca)/H; wup: "
+                              "nltk's Wu-Palmer (root at depth 1); path: 1/(1+d); soft: "
+                              "exp(-beta height(lca)/H); mbm: 1 - d/H and mbm-soft: "
+                              "exp(-beta d/H) with d = H - depth(lca) (Bertinetto et al. 2020).")
     ] = Measure.lca_height,
     beta: Annotated[
-        float, typer.Option("--beta", help="Sharpness of --measure soft (> 0).")
+        float, typer.Option("--beta", help="Sharpness of --measure soft and mbm-soft (> 0).")
     ] = 4.0,
     dag_policy: Annotated[
         DagPolicy, typer.Option("--dag-policy", help="Depth of a node with several paths "

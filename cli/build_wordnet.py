@@ -52,6 +52,11 @@ def wordnet(
         typer.Option(help="Per-class overrides, class<TAB>synset per line or a JSON object "
                      "(maple_tree<TAB>maple.n.02)."),
     ] = None,
+    senses: Annotated[
+        str, typer.Option("--senses", help="A name with several noun senses: 'context' "
+                          "(the sense that fits the other classes) or 'first' (nltk's "
+                          "first sense).")
+    ] = "context",
     lower_bound: LowerBoundOption = 0.0,
     dtype: DtypeOption = Dtype.float64,
     force: ForceOption = False,
@@ -66,5 +71,5 @@ def wordnet(
         require_file(Path(ic), "IC file")
     with progress_bar(f"wordnet {measure.value}") as progress:
         S = wordnet_matrix(classes_, measure.value, ic=ic, mapping=overrides,
-                          progress=progress, dtype=dtype.value)
+                          senses=senses, progress=progress, dtype=dtype.value)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)

@@ -53,8 +53,12 @@ def tree_reference(g, classes, measure, beta=4.0):
             s = 1 - heights[c] / H
         elif measure == "soft":
             s = np.exp(-beta * heights[c] / H)
-        elif measure == "wup":
-            s = 2 * depth[c] / (depth[a] + depth[b])
+        elif measure == "wup":  # nltk's depths: the root at 1
+            s = 2 * (depth[c] + 1) / (depth[a] + 1 + depth[b] + 1)
+        elif measure == "mbm":  # Bertinetto et al.: d = H - depth(lca)
+            s = 1 - (H - depth[c]) / H
+        elif measure == "mbm-soft":
+            s = np.exp(-beta * (H - depth[c]) / H)
         else:
             s = 1 / (1 + nx.shortest_path_length(und, a, b))
         i, j = classes.index(a), classes.index(b)
@@ -85,9 +89,11 @@ def dag_reference(g, classes, measure, policy):
             elif measure == "path":
                 s = max(1 / (1 + nx.shortest_path_length(g, c, a)
                              + nx.shortest_path_length(g, c, b)) for c in common)
-            else:  # wup
-                s = max(2 * depth(c) / (2 * depth(c) + nx.shortest_path_length(g, c, a)
-                                        + nx.shortest_path_length(g, c, b)) for c in common)
+            elif measure == "mbm":
+                s = 1 - (H - max(depth(c) for c in common)) / H
+            else:  # wup, the root at depth 1 (nltk)
+                s = max(2 * (depth(c) + 1) / (2 * (depth(c) + 1) + nx.shortest_path_length(
+                    g, c, a) + nx.shortest_path_length(g, c, b)) for c in common)
             ref[i, j] = ref[j, i] = s
     return ref
 

@@ -43,7 +43,7 @@ def test_cifar100_file_is_a_two_level_tree_out_of_the_box():
     assert meta["sources"][0]["path"] == "cifar100.json"
 
 
-@pytest.mark.parametrize("measure", ["lca-height", "wup", "path", "soft"])
+@pytest.mark.parametrize("measure", ["lca-height", "wup", "path", "soft", "mbm", "mbm-soft"])
 def test_imagenet_wordnet_tree_matches_networkx(measure):
     g = nx_graph(TREE)
     leaves = sorted(n for n in g if g.out_degree(n) == 0)
@@ -72,6 +72,7 @@ def test_imagenet_tree_all_classes_and_default_order():
 
 @pytest.mark.parametrize("measure, policy", [
     ("lca-height", "longest"), ("path", "longest"), ("wup", "longest"), ("wup", "shortest"),
+    ("mbm", "longest"), ("mbm", "shortest"),
 ])  # only wup depends on the depth policy
 def test_imagenet_wordnet_dag_matches_definitions(measure, policy):
     g = nx_graph(DAG)

@@ -69,11 +69,14 @@ class HierarchyIndex:
         return out
 
 
-def index_hierarchy(graph, dag_policy: str = "longest") -> HierarchyIndex:
+def index_hierarchy(graph, dag_policy: str = "longest",
+                    classes: Sequence[str] | None = None) -> HierarchyIndex:
     """Check ``graph`` (a DiGraph, edges parent → child) and number its nodes.
 
     Raises :class:`BuildError` for an empty graph, a cycle (naming the nodes on it) or an
-    unknown ``dag_policy``. Several roots are joined under a virtual root ``"<root>"``.
+    unknown ``dag_policy``. Several roots are joined under a virtual root ``"<root>"`` only
+    when the classes need one: if every class in ``classes`` sits below one real root, the
+    index covers that root's part of the graph and no virtual root is added.
     """
     import networkx as nx
 
@@ -86,6 +89,11 @@ def index_hierarchy(graph, dag_policy: str = "longest") -> HierarchyIndex:
         shown = " → ".join(repr(c) for c in cycle[:10] + cycle[:1])
         raise BuildError(f"the hierarchy has a cycle, through {cycle[0]!r}: {shown}")
     roots = tuple(n for n in graph.nodes if graph.in_degree(n) == 0)
+    if len(roots) > 1 and classes is not None:
+        above = _roots_above(graph, roots, classes)
+        if len(above) == 1:
+            graph = graph.subgraph({above[0], *nx.descendants(graph, above[0])})
+            roots = above
     g = graph
     if len(roots) > 1:
         root = VIRTUAL_ROOT
@@ -107,6 +115,25 @@ def index_hierarchy(graph, dag_policy: str = "longest") -> HierarchyIndex:
     height = _height(parents, topo)
     return HierarchyIndex(names, parents, topo, depth, height, is_tree, len(roots) > 1,
                           roots if len(roots) > 1 else (root,), dag_policy)
+
+
+def _roots_above(graph, roots, classes) -> tuple:
+    """The roots with a path to some class (all roots when a class is not in the graph, so
+    that the error about it can suggest names from the whole graph)."""
+    import networkx as nx
+
+    wanted = list(dict.fromkeys(classes))
+    if not all(c in graph for c in wanted):
+        return tuple(roots)
+    found, rootset = set(), set(roots)
+    for c in wanted:
+        if c in rootset:
+            found.add(c)
+        else:
+            found |= nx.ancestors(graph, c) & rootset
+        if len(found) > 1:
+            break
+    return tuple(r for r in roots if r in found)
 
 
 def _depth(parents, topo, policy: str) -> np.ndarray:

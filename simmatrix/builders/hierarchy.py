@@ -14,26 +14,32 @@ reduce to the tree formulas on trees.
 Measures (:math:`S_{aa} = 1` always; :math:`\operatorname{dist}(c, a)` is the shortest
 directed path length from :math:`c` down to :math:`a`):
 
-``lca-height`` (Barz & Denzler 2019; the LCA distance of Bertinetto et al. 2020)
+``lca-height`` (Barz & Denzler 2019)
     :math:`S_{ab} = 1 - \min_{c \in CA(a,b)} \operatorname{height}(c) / H`.
-``wup`` (Wu & Palmer 1994, on the graph)
-    :math:`S_{ab} = \max_{c \in CA(a,b)} \frac{2\,\operatorname{depth}(c)}
-    {2\,\operatorname{depth}(c) + \operatorname{dist}(c,a) + \operatorname{dist}(c,b)}`,
-    which in a tree is :math:`2\,\operatorname{depth}(\mathrm{lca}) /
-    (\operatorname{depth}(a) + \operatorname{depth}(b))`.
+``wup`` (Wu & Palmer 1994, on the graph, with nltk's convention that the root has depth 1)
+    :math:`S_{ab} = \max_{c \in CA(a,b)} \frac{2\,(\operatorname{depth}(c) + 1)}
+    {2\,(\operatorname{depth}(c) + 1) + \operatorname{dist}(c,a) + \operatorname{dist}(c,b)}`,
+    which in a tree is :math:`2\,(\operatorname{depth}(\mathrm{lca}) + 1) /
+    (\operatorname{depth}(a) + \operatorname{depth}(b) + 2)`: nltk's ``wup_similarity``
+    and cvjena/semantic-embeddings' value on the same tree.
 ``path``
     :math:`S_{ab} = 1 / (1 + d_{ab})` with
     :math:`d_{ab} = \min_{c \in CA(a,b)} \operatorname{dist}(c,a) + \operatorname{dist}(c,b)`,
     the number of edges of the shortest path up to a common ancestor and down again (in a
     tree, the tree distance).
-``soft`` (the soft-label kernel of Bertinetto et al. 2020)
-    :math:`S_{ab} = \exp(-\beta\, d_{ab} / d_{\max})` on the LCA distance
-    :math:`d_{ab} = \min_{c \in CA(a,b)} \operatorname{height}(c)`, :math:`d_{\max} = H`.
+``soft``
+    :math:`S_{ab} = \exp(-\beta\, d_{ab} / H)` on the LCA height
+    :math:`d_{ab} = \min_{c \in CA(a,b)} \operatorname{height}(c)`.
+``mbm`` (the LCA distance of Bertinetto et al. 2020, "making better mistakes")
+    :math:`S_{ab} = 1 - d_{ab} / H` with their distance
+    :math:`d_{ab} = H - \max_{c \in CA(a,b)} \operatorname{depth}(c)`.
+``mbm-soft`` (their soft labels, before normalisation)
+    :math:`S_{ab} = \exp(-\beta\, d_{ab} / H)` on the same :math:`d_{ab}`.
 
 ``dag_policy`` sets :math:`\operatorname{depth}(v)` for a node with several paths from the
 root: ``"longest"`` (the default; depth then grows along every edge, as WordNet's
-``max_depth``) or ``"shortest"`` (``min_depth``). Only ``wup`` uses depth; heights and
-path lengths have no choice to make.
+``max_depth``) or ``"shortest"`` (``min_depth``). Only ``wup`` and ``mbm`` use depth;
+heights and path lengths have no choice to make.
 """
 
 from __future__ import annotations
@@ -57,10 +63,11 @@ from ._hierarchy_index import (
     subtree_ranges,
 )
 
-MEASURES = ("lca-height", "wup", "path", "soft")
+MEASURES = ("lca-height", "wup", "path", "soft", "mbm", "mbm-soft")
 #: Largest number of classes built as a dense C×C array (about 3 GB of float64).
 DENSE_LIMIT = 20_000
-_LCA_ONLY = ("lca-height", "soft")
+_LCA_ONLY = ("lca-height", "soft")  # a function of the LCA's height
+_DEPTH_ONLY = ("mbm", "mbm-soft")  # a function of the deepest common ancestor's depth
 
 
 def hierarchy_matrix(
@@ -86,9 +93,9 @@ def hierarchy_matrix(
         The classes, in the order of the rows; internal nodes are allowed. Default: the
         classes the file names (CIFAR-100's fine labels), else the leaves in depth-first
         preorder from the root, children in input order, so siblings sit side by side.
-    measure : {"lca-height", "wup", "path", "soft"}
+    measure : {"lca-height", "wup", "path", "soft", "mbm", "mbm-soft"}
     beta : float
-        Sharpness of ``soft``, > 0.
+        Sharpness of ``soft`` and ``mbm-soft``, > 0.
     dag_policy : {"longest", "shortest"}
         Depth of a node with several paths from the root (used by ``wup``).
     top_k : int, optional
@@ -118,13 +125,15 @@ def hierarchy_matrix(
 
     _check_params(measure, beta, dag_policy, top_k)
     g, info = read_hierarchy(graph, format=format, child_parent=child_parent)
-    index = index_hierarchy(g, dag_policy)
     if classes is not None:
         order_note = "given"
     elif info.get("classes"):
         classes, order_note = info["classes"], "as listed in the file"
     else:
-        classes, order_note = default_classes(index, g), "leaves in depth-first preorder"
+        order_note = "leaves in depth-first preorder"
+    index = index_hierarchy(g, dag_policy, classes=classes)
+    if classes is None:
+        classes = default_classes(index, g)
     try:
         names = check_classes(classes)
     except InvalidMatrixError as exc:
@@ -134,7 +143,7 @@ def hierarchy_matrix(
     nodes = class_nodes(index, names)
     values = _values(index, nodes, measure, beta, top_k)
     params = {"measure": measure, "dag_policy": dag_policy, "format": info["format"]}
-    if measure == "soft":
+    if measure in ("soft", "mbm-soft"):
         params["beta"] = float(beta)
     if top_k is not None:
         params["top_k"] = int(top_k)
@@ -199,8 +208,12 @@ def _lca_value(index: HierarchyIndex, measure: str, beta: float):
 
 
 def _lca_inplace(K: np.ndarray, index: HierarchyIndex, measure: str, beta: float):
-    """Turn LCA heights ``K`` (float64) into lca-height or soft values, in place."""
+    """Turn LCA heights (lca-height, soft) or depths (mbm, mbm-soft) ``K`` into S, in place."""
     H = float(index.height[0]) or 1.0
+    if measure in _DEPTH_ONLY:  # d = H - depth(lca)
+        K -= H
+        K *= -1.0
+        measure = "soft" if measure == "mbm-soft" else "lca-height"
     if measure == "soft":
         K *= -beta / H
         return np.exp(K, out=K)
@@ -231,15 +244,14 @@ def _dense_tree(index, pre, measure, beta) -> np.ndarray:
     K = np.zeros((len(pre), len(pre)), dtype=np.float64)
     for v in nodes:  # one slice per internal node, never per pair
         K[lo[v]:hi[v], lo[v]:hi[v]] = key[v]
-    if measure in _LCA_ONLY:
+    if measure in _LCA_ONLY or measure in _DEPTH_ONLY:
         return _lca_inplace(K, index, measure, beta)
     d = index.depth[pre].astype(np.float64)
     total = d[:, None] + d[None, :]
-    if measure == "wup":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            K *= 2.0
-            K /= total
-        K[total == 0] = 1.0
+    if measure == "wup":  # nltk's depths: the root has depth 1
+        K += 1.0
+        K *= 2.0
+        K /= total + 2.0
         return K
     total -= 2.0 * K  # tree distance
     total += 1.0
@@ -251,12 +263,14 @@ def _dense_dag(index, pre, measure, beta) -> np.ndarray:
     member = class_members(index, pre)
     nodes = np.flatnonzero(member.sum(axis=1) >= 2)
     n = len(pre)
-    if measure in _LCA_ONLY:
+    if measure in _LCA_ONLY or measure in _DEPTH_ONLY:
         K = np.zeros((n, n), dtype=np.float64)
-        nodes = nodes[np.argsort(-index.height[nodes], kind="stable")]
-        for v in nodes:  # lower nodes come later and win: the minimum height
+        # later nodes win: the minimum height, or the maximum depth
+        key = -index.height if measure in _LCA_ONLY else index.depth
+        nodes = nodes[np.argsort(key[nodes], kind="stable")]
+        for v in nodes:
             idx = np.flatnonzero(member[v])
-            K[np.ix_(idx, idx)] = index.height[v]
+            K[np.ix_(idx, idx)] = (index.height if measure in _LCA_ONLY else index.depth)[v]
         return _lca_inplace(K, index, measure, beta)
     dist = class_distances(index, pre)
     best = np.zeros((n, n), dtype=np.float64)
@@ -266,9 +280,9 @@ def _dense_dag(index, pre, measure, beta) -> np.ndarray:
         up_down = dv[:, None] + dv[None, :]
         if measure == "path":
             offer = 1.0 / (1.0 + up_down)
-        else:
-            dc = 2.0 * index.depth[v]
-            offer = dc / (dc + up_down) if dc else np.zeros_like(up_down)
+        else:  # wup, the root at depth 1 (nltk)
+            dc = 2.0 * (index.depth[v] + 1)
+            offer = dc / (dc + up_down)
         block = np.ix_(idx, idx)
         best[block] = np.maximum(best[block], offer)
     return best

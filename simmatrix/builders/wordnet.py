@@ -52,9 +52,26 @@ class Resolved:
     synset: str
     gloss: str
     how: str
+    chosen_by: str = "given"
+    rank: int = 0
+    n_senses: int = 1
+    runner_up: str | None = None
+    margin: float | None = None
 
-    def as_json(self) -> dict[str, str]:
-        return {"synset": self.synset, "gloss": self.gloss, "from": self.how}
+    @property
+    def close(self) -> bool:
+        from ..sources.wordnet.senses import CLOSE_MARGIN
+
+        return self.margin is not None and self.margin < CLOSE_MARGIN
+
+    def as_json(self) -> dict:
+        out = {"synset": self.synset, "gloss": self.gloss, "from": self.how,
+               "chosen_by": self.chosen_by}
+        if self.n_senses > 1:
+            out.update(sense_rank=self.rank + 1, n_senses=self.n_senses)
+        if self.runner_up is not None:
+            out.update(runner_up=self.runner_up, margin=round(self.margin, 6))
+        return out
 
 
 def _morphy(tax, form: str) -> list[str]:
@@ -75,26 +92,32 @@ def lemma_forms(name: str) -> list[str]:
     return list(dict.fromkeys(f for f in forms if f))
 
 
-def _resolve_one(graph, target: str) -> tuple[int, str, str] | None:
-    """(synset index, pos, how) for a wnid, synset name or plain name; None if unknown."""
+def _resolve_one(graph, target: str, compounds: bool = False):
+    """``(candidates, pos, how)`` for a wnid, synset name or plain name; None if unknown.
+
+    ``candidates`` lists ``(synset id, lemma)``: one for a wnid or synset name, every noun
+    sense in nltk's order for a plain name (``compounds``: also "maple tree" read as a
+    maple that is a tree, see :func:`~simmatrix.sources.wordnet.senses.candidates`).
+    """
     t = target.strip()
     m = _WNID.match(t)
     if m:
         k = graph[m.group(1)].by_offset(int(m.group(2)))
-        return None if k is None else (k, m.group(1), "wnid")
+        return None if k is None else ([(k, "")], m.group(1), "wnid")
     m = _SYNSET.match(t.lower())
     if m:
         lemma, pos, num = m.group(1), m.group(2), int(m.group(3))
         if pos not in "nv":
             return None
         senses = graph[pos].senses(lemma)
-        return (senses[num - 1], pos, "synset") if 0 < num <= len(senses) else None
-    tax = graph["n"]
-    for form in lemma_forms(t):
-        found = _morphy(tax, form)
-        if found:
-            return tax.senses(found[0])[0], "n", "lemma"
-    return None
+        return ([(senses[num - 1], lemma)], pos, "synset") if 0 < num <= len(senses) else None
+    from ..sources.wordnet.senses import candidates
+
+    forms = lemma_forms(t)
+    found = candidates(graph["n"], forms, _morphy)
+    if found and not compounds and not any(_morphy(graph["n"], f) for f in forms):
+        return None  # nltk's rule has no compound reading
+    return (found, "n", "lemma") if found else None
 
 
 def _suggest(graph, name: str, limit: int = 3) -> list[str]:
@@ -110,8 +133,12 @@ def _suggest(graph, name: str, limit: int = 3) -> list[str]:
     return out[: limit + 2]
 
 
+SENSES = ("context", "first")
+
+
 def resolve_classes(
     classes: Iterable[str], graph=None, *, mapping: Mapping[str, str] | None = None,
+    senses: str = "context",
 ) -> list[Resolved]:
     """Resolve every class to a synset, or raise one BuildError listing all that fail.
 
@@ -123,33 +150,60 @@ def resolve_classes(
         From :func:`simmatrix.sources.wordnet.graph.load_graph` (loaded when omitted).
     mapping : mapping of str to str, optional
         Overrides for single classes: ``{"maple_tree": "maple.n.02"}``.
+    senses : {"context", "first"}
+        How a plain name with several noun senses is resolved: the sense that fits the
+        other classes best (:func:`simmatrix.sources.wordnet.senses.choose_senses`), or
+        nltk's first sense (``wn.synsets(name, "n")[0]``).
     """
+    if senses not in SENSES:
+        raise BuildError(f"unknown senses rule {senses!r}; choose context or first")
     if graph is None:
         from ..sources.wordnet.graph import load_graph
 
         graph = load_graph()
     mapping = dict(mapping or {})
-    out, failed = [], []
+    hits, failed = [], []
     for cls in classes:
         target = mapping.get(cls, cls)
-        hit = _resolve_one(graph, target)
+        hit = _resolve_one(graph, target, compounds=senses == "context")
         if hit is None:
             failed.append((cls, target))
             continue
-        k, pos, how = hit
-        tax = graph[pos]
-        how = f"mapping:{how}" if cls in mapping else how
-        out.append(Resolved(cls, pos, k, tax.names[k], tax.glosses[k], how))
+        cands, pos, how = hit
+        if cls in mapping:  # the user's choice: one sense, never re-chosen
+            cands, how = cands[:1], f"mapping:{how}"
+        hits.append((cls, cands, pos, how))
     if failed:
         raise BuildError(_unknown_message(graph, failed))
-    poses = {r.pos for r in out}
+    poses = {pos for _, _, pos, _ in hits}
     if len(poses) > 1:
-        verbs = [r.cls for r in out if r.pos == "v"]
+        verbs = [cls for cls, _, pos, _ in hits if pos == "v"]
         raise BuildError(
-            f"classes must all be nouns or all verbs; {len(verbs)} of {len(out)} resolved to "
+            f"classes must all be nouns or all verbs; {len(verbs)} of {len(hits)} resolved to "
             "verbs: " + ", ".join(repr(v) for v in verbs[:10])
         )
-    return out
+    tax = graph[poses.pop()] if hits else graph["n"]
+    return [_resolved(tax, cls, pos, how, choice)
+            for (cls, _, pos, how), choice in zip(hits, _choose(graph, tax, hits, senses))]
+
+
+def _choose(graph, tax, hits, senses: str):
+    from ..sources.wordnet.senses import SenseChoice, choose_senses, sense_counts
+
+    cands = [c for _, c, _, _ in hits]
+    if senses == "first" or all(len(c) == 1 for c in cands):
+        return [SenseChoice(c[0][0], "only sense" if len(c) == 1 else "first sense", 0,
+                            len(c)) for c in cands]
+    return choose_senses(tax, cands, sense_counts(graph.root, tax))
+
+
+def _resolved(tax, cls, pos, how, choice) -> Resolved:
+    k = choice.index
+    chosen_by = "given" if how != "lemma" else choice.how
+    runner = tax.names[choice.runner_up] if choice.runner_up is not None else None
+    margin = choice.margin if choice.runner_up is not None else None
+    return Resolved(cls, pos, k, tax.names[k], tax.glosses[k], how, chosen_by, choice.rank,
+                    choice.n_senses, runner, margin)
 
 
 def _unknown_message(graph, failed) -> str:
@@ -236,6 +290,9 @@ def information_content(tax, ic: str | os.PathLike = "intrinsic") -> np.ndarray:
     return M.read_ic_file(ic, tax)
 
 
+M_INF = 1e300  # nltk's _INF, the IC of a synset with a zero count
+
+
 def to_unit(raw: np.ndarray, measure: str, tax, table: np.ndarray | None) -> tuple:
     """Map nltk's values to [0, 1] (see ``docs/wordnet.md``); returns (S, scale info)."""
     if measure in ("wup", "path"):
@@ -243,7 +300,7 @@ def to_unit(raw: np.ndarray, measure: str, tax, table: np.ndarray | None) -> tup
     if measure == "lch":
         top = float(np.log(2.0 * tax.taxonomy_depth))
         return raw / top, {"divided_by": top, "taxonomy_depth": tax.taxonomy_depth}
-    top = float(np.max(table[np.isfinite(table)]))
+    top = float(np.max(table[table < M_INF]))  # nltk's 1e300 marks a zero count
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "res":
             S = np.minimum(raw / top, 1.0)
@@ -262,6 +319,7 @@ def wordnet_matrix(
     *,
     ic: str | os.PathLike = "intrinsic",
     mapping: Mapping[str, str] | None = None,
+    senses: str = "context",
     cache: bool | str | os.PathLike = True,
     dtype=np.float64,
     block: int = 2048,
@@ -281,6 +339,8 @@ def wordnet_matrix(
         nltk ``ic-*.dat`` file.
     mapping : mapping of str to str, optional
         Per-class overrides.
+    senses : {"context", "first"}
+        How a name with several noun senses is resolved (see :func:`resolve_classes`).
     cache : bool or path
         Where the prepared WordNet graph is cached (see :mod:`simmatrix.sources.wordnet.graph`).
     progress : callable(done, total), optional
@@ -306,13 +366,14 @@ def wordnet_matrix(
     if not classes:
         raise BuildError("no classes given")
     graph = load_graph(cache)
-    resolved = resolve_classes(classes, graph, mapping=mapping)
+    resolved = resolve_classes(classes, graph, mapping=mapping, senses=senses)
     tax = graph[resolved[0].pos]
     table = information_content(tax, ic) if measure in IC_MEASURES else None
     raw = _raw(tax, resolved, measure, table, dtype=dtype, block=block, progress=progress)
     S, scale = to_unit(raw, measure, tax, table)
     M.fill_same(S, np.array([r.index for r in resolved]), 1.0)
-    params = {"measure": measure, "pos": tax.pos, "simulate_root": tax.needs_root}
+    params = {"measure": measure, "pos": tax.pos, "simulate_root": tax.needs_root,
+              "senses": senses}
     sources = [{"name": "WordNet", "version": "3.0", "sha256": graph.fingerprint}]
     if table is not None:
         params["ic"] = "intrinsic" if str(ic) == "intrinsic" else Path(ic).name

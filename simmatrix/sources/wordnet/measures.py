@@ -238,7 +238,8 @@ def read_ic_file(path, tax: Taxonomy) -> np.ndarray:
     """IC per synset of ``tax`` from an nltk ``ic-*.dat`` file: ``-log(count / root count)``.
 
     Follows ``WordNetICCorpusReader.ic``: the header line is skipped, ``ROOT`` lines add to
-    the root count, a count of 0 (or a synset not listed) gives an infinite IC.
+    the root count, a count of 0 (or a synset not listed) gives nltk's ``_INF`` = 1e300,
+    so res, lin and jcn equal nltk's (res 1e300, lin 1.0, jcn 1e300 where nltk gives them).
     """
     from ...errors import MatrixFileError
 
@@ -270,4 +271,4 @@ def read_ic_file(path, tax: Taxonomy) -> np.ndarray:
         counts, dtype=np.int64))
     c[k[ok]] = np.fromiter(counts.values(), dtype=np.float64)[ok]
     with np.errstate(divide="ignore"):
-        return np.where(c == 0, np.inf, -np.log(c / root))
+        return np.where(c == 0, JCN_INF, -np.log(np.where(c == 0, 1.0, c) / root))
