@@ -56,7 +56,7 @@ def wordnet(
         str, typer.Option("--senses", help="A name with several noun senses: 'context' "
                           "(the sense that fits the other classes) or 'first' (nltk's "
                           "first sense).")
-    ] = "context",
+    ] = "first",
     lower_bound: LowerBoundOption = 0.0,
     dtype: DtypeOption = Dtype.float64,
     force: ForceOption = False,

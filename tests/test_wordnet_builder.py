@@ -212,3 +212,19 @@ def test_json_mapping_file(tmp_path):
     p = tmp_path / "m.json"
     p.write_text(json.dumps({"aquarium_fish": "fish.n.01"}))
     assert read_mapping(p) == {"aquarium_fish": "fish.n.01"}
+
+
+@pytest.mark.slow
+def test_context_senses_beat_the_first_sense_on_imagenet(wn, graph):
+    """ImageNet's wnids are the truth for its names; nltk's synset() gives each wnid's name."""
+    names, wnids = wf.imagenet_names(), wf.imagenet_wnids()
+    once = [i for i, n in enumerate(names) if names.count(n) == 1]
+    truth = [wn.synset_from_pos_and_offset("n", int(wnids[i][1:])).name() for i in once]
+    plain = [names[i] for i in once]
+
+    def accuracy(rule):
+        got = resolve_classes(plain, graph, senses=rule)
+        return np.mean([r.synset == t for r, t in zip(got, truth)])
+
+    first, context = accuracy("first"), accuracy("context")
+    assert first < 0.85 < 0.9 < context, (first, context)

@@ -138,7 +138,7 @@ SENSES = ("context", "first")
 
 def resolve_classes(
     classes: Iterable[str], graph=None, *, mapping: Mapping[str, str] | None = None,
-    senses: str = "context",
+    senses: str = "first",
 ) -> list[Resolved]:
     """Resolve every class to a synset, or raise one BuildError listing all that fail.
 
@@ -319,7 +319,7 @@ def wordnet_matrix(
     *,
     ic: str | os.PathLike = "intrinsic",
     mapping: Mapping[str, str] | None = None,
-    senses: str = "context",
+    senses: str = "first",
     cache: bool | str | os.PathLike = True,
     dtype=np.float64,
     block: int = 2048,
