@@ -97,11 +97,13 @@ from . import (  # noqa: E402
     build_embedding,
     build_hierarchy,
     build_table,
+    build_text,
     build_wordnet,
 )
 
 app.command("wordnet")(build_wordnet.wordnet)
 app.command("embedding")(build_embedding.embedding)
+app.command("text")(build_text.text)
 app.command("hierarchy")(build_hierarchy.hierarchy)
 app.command("confusion")(build_confusion.confusion)
 app.command("table")(build_table.table)
