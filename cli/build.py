@@ -67,10 +67,16 @@ def order(
         float, typer.Option("--reduction", "-r", help="Reduction factor r in [0, 1): S = r^d.")
     ] = 0.8,
     kernel: Annotated[
-        str, typer.Option(help=f"Kernel on the distance d: {' or '.join(KERNELS)}.")
+        str, typer.Option(help=f"Kernel on the distance d: {', '.join(KERNELS)} (the last "
+                          f"five: dlordinal's soft labels, rescaled so S_ii = 1).")
     ] = "exponential",
     sigma: Annotated[
         float | None, typer.Option(help="Width of the gaussian kernel exp(-(d/sigma)^2/2).")
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(help="The triangular kernel's tail mass (0.01) or the geometric "
+                     "kernel's off-diagonal mass (0.1).", show_default=False),
     ] = None,
     unit: Annotated[float, typer.Option(help="Distance that counts as one step.")] = 1.0,
     circular: Annotated[
@@ -86,7 +92,8 @@ def order(
     names = list(read_classes(names_file)) if names_file is not None else None
     vals = _parse_values(values) if values is not None else None
     S = order_matrix(classes, values=vals, names=names, reduction=reduction, kernel=kernel,
-                     sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
+                     sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value,
+                     alpha=alpha)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
 
 

@@ -20,8 +20,9 @@ import numpy as np
 
 from ..errors import BuildError
 from ..matrix import SimilarityMatrix, check_classes
+from .soft_labels import SOFT_LABEL_KERNELS, soft_label_order_matrix
 
-KERNELS = ("exponential", "gaussian")
+KERNELS = ("exponential", "gaussian", *SOFT_LABEL_KERNELS)
 _BLOCK = 512
 
 
@@ -40,6 +41,7 @@ def order_matrix(
     unit: float = 1.0,
     circular: float | None = None,
     dtype: str = "float64",
+    alpha: float | None = None,
 ) -> SimilarityMatrix:
     """Similarity of ordered classes.
 
@@ -53,8 +55,10 @@ def order_matrix(
         Class names; by default the values written as text (``"0"``, ``"2.5"``).
     reduction : float
         The paper's reduction factor r in [0, 1) for ``kernel="exponential"``.
-    kernel : {"exponential", "gaussian"}
-        ``r ** d`` or ``exp(-(d / sigma)**2 / 2)``.
+    kernel : {"exponential", "gaussian", "beta", "binomial", "poisson", "triangular", \
+"geometric"}
+        ``r ** d`` or ``exp(-(d / sigma)**2 / 2)``, or one of dlordinal's soft labels
+        rescaled so the diagonal is 1 (:mod:`simmatrix.builders.soft_labels`).
     sigma : float, optional
         Width of the Gaussian kernel, in the units of ``d``.
     unit : float
@@ -62,6 +66,8 @@ def order_matrix(
     circular : float, optional
         Period of a circular scale: ``d = min(d, period - d)`` before dividing by ``unit``.
     dtype : {"float64", "float32"}
+    alpha : float, optional
+        The ``triangular`` and ``geometric`` soft labels' parameter (0.01 and 0.1).
 
     Returns
     -------
@@ -78,6 +84,11 @@ def order_matrix(
     >>> order_matrix(values=[0, 6, 12, 18], circular=24, reduction=0.5, unit=6)["0", "18"]
     0.5
     """
+    if kernel in SOFT_LABEL_KERNELS:
+        return soft_label_order_matrix(n_classes, values=values, names=names, kernel=kernel,
+                                       alpha=alpha, circular=circular, dtype=dtype)
+    if alpha is not None:
+        raise BuildError(f"alpha applies to the triangular and geometric kernels, not {kernel}")
     v, equidistant = _values(n_classes, values, names)
     params = _check_params(kernel, reduction, sigma, unit, circular)
     labels = check_classes(names if names is not None else (_format_value(x) for x in v),
