@@ -36,7 +36,7 @@ def write_glove_text(path: str) -> None:
     """The GloVe 6B 50d text file as users download it (word and 50 numbers a line)."""
     import io
 
-    from simmatrix.vectors import load_vectors
+    from simmatrix.sources.vectors import load_vectors
 
     wv = load_vectors("glove-6b-50d")
     with open(path, "w", encoding="utf-8") as fh:
@@ -51,7 +51,7 @@ def write_glove_text(path: str) -> None:
 def part_cifar() -> dict:
     t0 = time.perf_counter()
     from simmatrix.builders.embedding import embedding_matrix
-    from simmatrix.vectors import load_vectors
+    from simmatrix.sources.vectors import load_vectors
 
     t_import = time.perf_counter()
     wv = load_vectors("glove-6b-50d")
@@ -88,7 +88,7 @@ def part_gensim(path: str, tokens_json: str) -> dict:
 
 def part_topk(n: int, k: int) -> dict:
     from simmatrix.builders.embedding import embedding_matrix
-    from simmatrix.vectors import load_vectors
+    from simmatrix.sources.vectors import load_vectors
 
     wv = load_vectors("glove-6b-50d")
     names = list(wv.keys[:n])
@@ -102,7 +102,7 @@ def part_topk(n: int, k: int) -> dict:
 def part_check(n: int, k: int) -> dict:
     """Same rows, same k: the block mode against dense cosines + argpartition."""
     from simmatrix.builders.cosine import _unit_rows, cosine_top_k
-    from simmatrix.vectors import load_vectors
+    from simmatrix.sources.vectors import load_vectors
 
     rows = np.asarray(load_vectors("glove-6b-50d").vectors[:n], dtype=np.float64)
     import scipy.sparse  # noqa: F401  (imported before the clock starts)

@@ -5,12 +5,12 @@
 
 For each (B, C) it times forward + backward (best of 50 interleaved runs, one thread) of
 
-- torch: ``F.cross_entropy``; ``simmatrix.nn.SimLoss`` with a dense S, with a top-k
+- torch: ``F.cross_entropy``; ``simmatrix.torch.SimLoss`` with a dense S, with a top-k
   sparse S (k = 16), and dense under ``torch.compile(fullgraph=True)``; the paper's
   probability form ``-log(Σ S[y] softmax(z) + 1e-8)`` (written with the same row gather
   S[y], not the paper's one-hot @ S matmul);
 - jax (``jax.jit(jax.value_and_grad(...))``): ``optax.softmax_cross_entropy_with_integer_labels``
-  and ``simmatrix.jaxloss.make_simloss`` (dense and top-k);
+  and ``simmatrix.jax.make_simloss`` (dense and top-k);
 
 and prints ratios to cross-entropy. The methods of one (B, C) are timed in one process,
 interleaved round by round, so load from other processes hits them alike. Peak memory is
@@ -56,7 +56,7 @@ def torch_step(method, B, C):
     import torch
     import torch.nn.functional as F
 
-    from simmatrix.nn import SimLoss
+    from simmatrix.torch import SimLoss
 
     torch.manual_seed(0)
     z = torch.randn(B, C, requires_grad=True)
@@ -95,7 +95,7 @@ def jax_step(method, B, C):
     import numpy as np
     import optax
 
-    from simmatrix.jaxloss import make_simloss
+    from simmatrix.jax import make_simloss
 
     rng = np.random.default_rng(0)
     z = jnp.asarray(rng.normal(size=(B, C)), dtype=jnp.float32)

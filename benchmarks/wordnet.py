@@ -33,7 +33,7 @@ def imagenet() -> None:
     from nltk.corpus import wordnet as wn
 
     from simmatrix.builders.wordnet import wordnet_matrix
-    from simmatrix.wordnet_graph import load_graph
+    from simmatrix.sources.wordnet.graph import load_graph
 
     path = next(p for p in INDEX if p.is_file())
     idx = json.loads(path.read_text())
@@ -71,7 +71,7 @@ def imagenet() -> None:
 
 def big(n: int, dtype: str = "float64") -> None:
     from simmatrix.builders.wordnet import wordnet_matrix
-    from simmatrix.wordnet_graph import load_graph
+    from simmatrix.sources.wordnet.graph import load_graph
 
     g = load_graph()
     rng = np.random.default_rng(0)

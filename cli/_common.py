@@ -2,25 +2,28 @@
 
 A command is thin: it parses options, calls the library, and hands the result to
 :func:`finish_build`, which applies the common transforms (lower bound, dtype), validates,
-and writes atomically. Errors from the library are :class:`simmatrix.SimMatrixError`s; the
-entry point (:func:`simmatrix.cli.main`) prints them as one line and exits with their code.
+and writes atomically. Errors from the library are :class:`simmatrix.SimMatrixError`s;
+:func:`run`, through which the entry point (:func:`simmatrix.cli.main`) and the catalogue's
+recipes run the app, prints them as one line and exits with their code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from simmatrix import io, transforms
-from simmatrix.classlist import parse_names, read_classes
-from simmatrix.errors import BuildError, MatrixFileError
+from simmatrix.errors import BuildError, MatrixFileError, MissingDependencyError, SimMatrixError
 from simmatrix.matrix import SimilarityMatrix
+from simmatrix.sources.classlist import parse_names, read_classes
 
 
 class Dtype(str, Enum):
@@ -137,3 +140,61 @@ def read_wordnet_classes(path: Path) -> tuple[str, ...]:
             return read_classes(path, key="id")
     return read_classes(path)
 
+
+# -- the way every run ends ------------------------------------------------------------------
+# Newer typer ships its own copy of click and raises that copy's exceptions; older typer
+# raises click's. Catch whichever are importable.
+_CLICK_EXCEPTIONS = []
+for _mod in ("typer._click.exceptions", "click.exceptions"):
+    try:
+        _CLICK_EXCEPTIONS.append(importlib.import_module(_mod))
+    except ImportError:
+        pass
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def _exc(name: str) -> tuple[type[BaseException], ...]:
+    """The click exception ``name`` from click and from typer's copy of it."""
+    found = {getattr(m, name, None) for m in _CLICK_EXCEPTIONS} - {None}
+    return tuple(found) or (_Never,)
+
+
+class _Never(Exception):
+    """Stands in for an exception class this click version does not have."""
+
+
+def run(command: Callable[..., Any], argv: list[str] | None) -> NoReturn:
+    """Run ``command`` (the root app) on ``argv`` and exit: every expected failure is one
+    line on stderr and a nonzero exit code, never a traceback."""
+    try:
+        code = command(args=argv, standalone_mode=False, prog_name="simmatrix")
+    except SimMatrixError as exc:
+        typer.echo(f"simmatrix: error: {_one_line(exc)}", err=True)
+        code = exc.exit_code
+    except MissingDependencyError as exc:
+        typer.echo(f"simmatrix: error: {_one_line(exc)}", err=True)
+        code = 2
+    except _exc("NoArgsIsHelpError") as exc:
+        # A bare group (``simmatrix build``): show its help, as click does, and exit 2.
+        typer.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+        code = 2
+    except _exc("UsageError") as exc:
+        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+        typer.echo(f"simmatrix: error: {_one_line(exc.format_message())}{where}", err=True)
+        code = 2
+    except _exc("Abort"):
+        typer.echo("simmatrix: interrupted; no output was written", err=True)
+        code = 130
+    except KeyboardInterrupt:
+        typer.echo("simmatrix: interrupted; no output was written", err=True)
+        code = 130
+    except _exc("ClickException") as exc:
+        typer.echo(f"simmatrix: error: {_one_line(exc.format_message())}", err=True)
+        code = exc.exit_code
+    except OSError as exc:
+        typer.echo(f"simmatrix: error: {_one_line(exc)}", err=True)
+        code = 2
+    sys.exit(code if isinstance(code, int) else 0)

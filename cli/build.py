@@ -9,8 +9,8 @@ import numpy as np
 import typer
 
 from simmatrix.builders.order import KERNELS, order_matrix
-from simmatrix.classlist import read_classes
 from simmatrix.errors import BuildError
+from simmatrix.sources.classlist import read_classes
 
 from ._common import (
     Dtype,

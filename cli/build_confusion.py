@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from simmatrix.builders.confusion import ConfusionScalingWarning, build_confusion
-from simmatrix.classlist import read_classes
+from simmatrix.sources.classlist import read_classes
 
 from ._common import (
     Dtype,

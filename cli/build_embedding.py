@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from simmatrix.errors import quote_list
-from simmatrix.vectors import load_vectors
+from simmatrix.sources.vectors import load_vectors
 
 from ._common import (
     ClassesOption,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from simmatrix.classlist import read_classes
+from simmatrix.sources.classlist import read_classes
 
 from ._common import (
     Dtype,

@@ -6,14 +6,14 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from simmatrix import catalogue, io
 from simmatrix.errors import BuildError
 
-from ._common import JsonOption, echo_json
+from ._common import JsonOption, echo_json, run
 
 app = typer.Typer(help="Ready-made matrices: list them, or rebuild them from their recipes.",
                   no_args_is_help=True)
@@ -45,14 +45,13 @@ def _cwd(path: Path):
         os.chdir(old)
 
 
-def run_recipe(recipe: catalogue.Recipe, out: Path, root: Path) -> None:
-    """Run ``recipe``'s command with ``root`` (which holds ``sources/``) as working folder."""
-    from .app import main
-
+def run_recipe(recipe: catalogue.Recipe, out: Path, root: Path, app: Any) -> None:
+    """Run ``recipe``'s command on ``app`` (the root app: :data:`simmatrix.cli.app`, or the
+    running one) with ``root`` (which holds ``sources/``) as working folder."""
     out = out.resolve()
     with _cwd(root):
         try:
-            main(recipe.argv(out))
+            run(app, recipe.argv(out))
         except SystemExit as exc:
             if exc.code not in (0, None):
                 raise BuildError(f"recipe {recipe.name!r} failed (exit {exc.code})") from None
@@ -60,6 +59,7 @@ def run_recipe(recipe: catalogue.Recipe, out: Path, root: Path) -> None:
 
 @app.command("build")
 def build(
+    ctx: typer.Context,
     names: Annotated[list[str] | None, typer.Argument(help="Entries to rebuild (default: all).",
                                                        show_default=False)] = None,
     root: Annotated[Path, typer.Option("--dir", help="The catalogue folder (matrices/).")]
@@ -78,7 +78,7 @@ def build(
         r = recipes[name]
         tmp = root / f".{r.file}.new.parquet"
         tmp.unlink(missing_ok=True)
-        run_recipe(r, tmp, root)
+        run_recipe(r, tmp, root, ctx.find_root().command)
         os.replace(tmp, root / r.file)
         typer.echo(f"built {r.name}", err=True)
     _write_index(root, recipes)

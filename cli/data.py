@@ -43,7 +43,7 @@ def wordnet(
     json_out: JsonOption = False,
 ) -> None:
     """Install WordNet 3.0 where nltk finds it; offline from a local database folder."""
-    from simmatrix.wordnet_data import install_wordnet
+    from simmatrix.sources.wordnet.data import install_wordnet
 
     r = install_wordnet(dir, source, download=download, force=force)
     if json_out:
@@ -71,7 +71,7 @@ def wordnet_tree(
 ) -> None:
     """Write the WordNet hypernym tree above the classes as parent<TAB>child lines (.tsv)."""
     from simmatrix.builders.wordnet import read_mapping
-    from simmatrix.wordnet_tree import hypernym_edges
+    from simmatrix.sources.wordnet.tree import hypernym_edges
 
     if output.suffix.lower() != ".tsv":
         raise MatrixFileError(f"'{output}': the tree is written as .tsv (parent<TAB>child)")

@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 from simmatrix import metrics, transforms
 from simmatrix.builders import counts_from_pairs, from_confusion
 from simmatrix.builders.confusion import ConfusionScalingWarning
-from simmatrix.nn import SimLoss
+from simmatrix.torch import SimLoss
 
 CLASSES = [str(d) for d in range(10)]
 

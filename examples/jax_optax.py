@@ -5,7 +5,7 @@ on the overall mean image) of the training split, negatives clipped to 0 (simmat
 ``map_range(S, "clip")``, the paper's choice for cosine similarities). So 3 and 9 (0.49)
 or 4 and 6 (0.31) share credit, 0 and 1 none. A one-hidden-layer MLP is trained from the
 same initial weights with optax's cross-entropy, with SimLoss
-(``simmatrix.jaxloss.make_simloss``) and with SimLoss on the lower-bounded matrix
+(``simmatrix.jax.make_simloss``) and with SimLoss on the lower-bounded matrix
 ``transforms.lower_bound(S, l)`` (the paper's eq. 3), and compared on the test split.
 Mistake severity is ``1 - S[y, ŷ]`` with the unbounded S for every row.
 
@@ -25,7 +25,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from simmatrix import SimilarityMatrix, metrics, transforms
-from simmatrix.jaxloss import make_simloss
+from simmatrix.jax import make_simloss
 
 
 def centroid_similarity(X, y) -> SimilarityMatrix:

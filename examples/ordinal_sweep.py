@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 
 from simmatrix import metrics
 from simmatrix.builders import order_matrix
-from simmatrix.nn import SimLoss
+from simmatrix.torch import SimLoss
 
 N_BINS = 10
 

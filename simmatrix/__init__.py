@@ -16,7 +16,8 @@ from .errors import (
     SimMatrixError,
 )
 from .io import load, save
-from .loss import LogSimilarity, simloss
+from .log_similarity import LogSimilarity
+from .loss import simloss
 from .matrix import ORIENTATION, SimilarityMatrix
 from .validate import ValidationReport, check
 

@@ -82,7 +82,7 @@ def use_fused() -> bool:
 
 
 def fused_simloss(z: torch.Tensor, y: torch.Tensor, tables) -> torch.Tensor:
-    """Per-sample SimLoss from :class:`simmatrix.loss.Tables` (dense ``S`` or top-k)."""
+    """Per-sample SimLoss from :class:`simmatrix.log_similarity.Tables` (dense ``S`` or top-k)."""
     if tables.sparse:
         return _SparseSimLoss.apply(z, y, tables.indices, tables.log_values)
     if tables.S is None:  # a dense log S only (e.g. LogSimilarity.from_log moved by hand)

@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .loss import LogSimilarity, Tables, _check_inputs, _columns, _log_rows, _to_numpy, logsumexp
+from ._array_api import _to_numpy, logsumexp
+from .log_similarity import LogSimilarity, Tables
+from .loss import _check_inputs, _columns, _log_rows
 
 
 def simloss_grad_hess(logits: Any, targets: Any, S: Any, *, sample_weight: Any = None):

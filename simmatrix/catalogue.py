@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ._suggest import close_matches, did_you_mean
 from .errors import MatrixFileError
 
 INDEX = "index.json"
@@ -152,10 +153,7 @@ def resolve(source: str | os.PathLike) -> Path:
     if found is not None:
         return found
     names = [e["name"] for e in entries()]
-    import difflib
-
-    close = difflib.get_close_matches(str(source), names, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    hint = did_you_mean(close_matches(str(source), names, cutoff=0.5))
     raise MatrixFileError(
         f"{str(source)!r} is neither a file nor a catalogue entry{hint} "
         "(see: simmatrix catalogue list)"

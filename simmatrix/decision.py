@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .loss import LogSimilarity, _device, _to_numpy, log_softmax
+from ._array_api import _device, _to_numpy, log_softmax
+from .log_similarity import LogSimilarity
 from .matrix import SimilarityMatrix
 
 

@@ -18,16 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .loss import (
-    _columns,
-    _device,
-    _like,
-    _log_rows,
-    _reduce_check,
-    _tables,
-    log_softmax,
-    simloss,
-)
+from ._array_api import _device, _like, log_softmax
+from .log_similarity import _tables
+from .loss import _columns, _log_rows, _reduce_check, simloss
 
 
 def _setup(logits, targets):

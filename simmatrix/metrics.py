@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ._array_api import _to_numpy
 from .errors import SimMatrixError, quote_list
-from .loss import _to_numpy
 from .matrix import SimilarityMatrix, default_classes
 
 

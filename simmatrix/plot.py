@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ._suggest import close_matches, did_you_mean
 from .errors import BuildError, require
 from .matrix import SimilarityMatrix
 
@@ -90,10 +91,7 @@ def neighbours(S: SimilarityMatrix, cls: str, *, top: int = 20, title: str | Non
     try:
         i = S.index(cls)
     except KeyError:
-        import difflib
-
-        close = difflib.get_close_matches(str(cls), S.classes, n=3)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        hint = did_you_mean(close_matches(str(cls), S.classes))
         raise BuildError(f"class {str(cls)!r} is not in the matrix{hint}") from None
     row = S.row(cls).astype(np.float64)
     row[i] = -np.inf

@@ -31,7 +31,7 @@ def cifar100_names() -> list[str]:
 @pytest.fixture(scope="session")
 def wn():
     """nltk's WordNet reader on the installed WordNet 3.0 (CI runs `simmatrix data wordnet`)."""
-    from simmatrix.wordnet_data import find_wordnet
+    from simmatrix.sources.wordnet.data import find_wordnet
 
     found = find_wordnet()
     if found is None:
@@ -49,7 +49,7 @@ def wn():
 
 @pytest.fixture(scope="session")
 def graph(wn):
-    from simmatrix.wordnet_graph import load_graph
+    from simmatrix.sources.wordnet.graph import load_graph
 
     return load_graph()
 

@@ -36,7 +36,7 @@ def pytest_configure(config):
         "MPLCONFIGDIR": str(root / "cache" / "matplotlib"),
         "NLTK_DATA": str(root / "nltk_data"),
     })
-    from simmatrix.wordnet_data import DEBIAN_WORDNET, install_wordnet
+    from simmatrix.sources.wordnet.data import DEBIAN_WORDNET, install_wordnet
 
     if (DEBIAN_WORDNET / "data.noun").is_file():  # tests/setup.sh installs Debian's packages
         install_wordnet(root / "nltk_data", DEBIAN_WORDNET)

@@ -31,11 +31,12 @@ def test_entry_loads_by_name_and_validates(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_entry_equals_its_rebuild(name, tmp_path):
+    from simmatrix.cli import app
     from simmatrix.cli.catalogue import run_recipe
 
     shipped = simmatrix.load(name)
     out = tmp_path / f"{name}.parquet"
-    run_recipe(catalogue.recipes()[name], out, ROOT)
+    run_recipe(catalogue.recipes()[name], out, ROOT, app)
     rebuilt = simmatrix.load(out)
     assert rebuilt.classes == shipped.classes
     np.testing.assert_allclose(np.asarray(rebuilt), np.asarray(shipped), rtol=0, atol=1e-6)

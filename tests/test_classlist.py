@@ -3,7 +3,7 @@ import json
 import pytest
 
 from simmatrix import MatrixFileError
-from simmatrix.classlist import parse_names, read_classes
+from simmatrix.sources.classlist import parse_names, read_classes
 
 
 def test_forms(tmp_path):

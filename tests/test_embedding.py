@@ -17,8 +17,8 @@ from numpy.testing import assert_allclose
 
 from simmatrix.builders.embedding import embedding_matrix, phrase_forms
 from simmatrix.errors import BuildError
+from simmatrix.sources.vectors import load_vectors
 from simmatrix.validate import validate
-from simmatrix.vectors import load_vectors
 
 DATA = Path(__file__).parent / "data"
 CIFAR100 = tuple(json.loads((DATA / "cifar100.json").read_text())["fine_labels"])
@@ -233,7 +233,7 @@ def test_block_top_k_equals_a_stable_sort_with_ties(shape, k, sample):
 
 
 def test_empty_class_list_and_non_finite_vectors():
-    from simmatrix.vectors import WordVectors
+    from simmatrix.sources.vectors import WordVectors
 
     wv = WordVectors(["cat", "dog"], np.array([[1.0, 0.0], [np.nan, 1.0]]), {"name": "toy"})
     with pytest.raises(BuildError, match="the class list is empty"):
@@ -243,7 +243,7 @@ def test_empty_class_list_and_non_finite_vectors():
 
 
 def test_a_zero_vector_counts_as_missing():
-    from simmatrix.vectors import WordVectors
+    from simmatrix.sources.vectors import WordVectors
 
     wv = WordVectors(["cat", "dog", "nil"], np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 0.0]]),
                      {"name": "toy"})
@@ -258,7 +258,7 @@ def test_a_zero_vector_counts_as_missing():
        block_rows=st.integers(1, 50), seed=st.integers(0, 2**32 - 1),
        mapping=st.sampled_from(["clip", "affine"]))
 def test_top_k_rows_hold_the_dense_rows_k_largest_values(n, dim, k, block_rows, seed, mapping):
-    from simmatrix.vectors import WordVectors
+    from simmatrix.sources.vectors import WordVectors
 
     rng = np.random.default_rng(seed)
     vecs = rng.standard_normal((n, dim))

@@ -17,7 +17,7 @@ from numpy.testing import assert_allclose
 
 from simmatrix.builders.embedding import embedding_matrix
 from simmatrix.errors import MatrixFileError
-from simmatrix.vectors import detect_format, load_vectors
+from simmatrix.sources.vectors import detect_format, load_vectors
 
 gensim_kv = pytest.importorskip("gensim.models.keyedvectors")
 

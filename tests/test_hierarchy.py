@@ -314,10 +314,10 @@ def test_docstring_examples():
     import doctest
 
     import simmatrix.builders.hierarchy as mod
-    import simmatrix.graphio as graphio
+    import simmatrix.sources.graphs as graphs
 
     assert doctest.testmod(mod).failed == 0
-    assert doctest.testmod(graphio).failed == 0
+    assert doctest.testmod(graphs).failed == 0
 
 
 def test_without_networkx_the_error_names_the_extra(tmp_path):

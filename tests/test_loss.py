@@ -235,14 +235,14 @@ def test_public_names_and_light_import():
 def test_similarity_matrix_prepares_log_s_once():
     import torch
 
-    from simmatrix import SimilarityMatrix, loss
+    from simmatrix import SimilarityMatrix, log_similarity
 
     i = np.arange(6)
     S = SimilarityMatrix(0.5 ** np.abs(i[:, None] - i))
     z, y = torch.randn(4, 6), torch.tensor([0, 2, 4, 5])
     first = simloss(z, y, S)
     prepared = S._derived["log_similarity"]
-    assert isinstance(prepared, loss.LogSimilarity)
+    assert isinstance(prepared, log_similarity.LogSimilarity)
     second = simloss(z, y, S)
     assert S._derived["log_similarity"] is prepared
     p = torch.softmax(z.double(), 1).numpy()

@@ -7,12 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ["loss", "boosting", "losses", "decision", "metrics", "nn", "jaxloss"]
+MODULES = ["loss", "log_similarity", "boosting", "losses", "decision", "metrics", "torch", "jax"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
-    pytest.importorskip({"nn": "torch", "jaxloss": "jax"}.get(name, "numpy"))
+    pytest.importorskip(name if name in ("torch", "jax") else "numpy")
     module = importlib.import_module(f"simmatrix.{name}")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

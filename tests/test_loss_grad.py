@@ -76,7 +76,7 @@ def test_torch_no_nan_gradient_with_zeros_in_S_and_traced_S():
 
 def test_torch_module_buffers_and_values():
     torch = pytest.importorskip("torch")
-    from simmatrix.nn import SimLoss
+    from simmatrix.torch import SimLoss
 
     crit = SimLoss(SimilarityMatrix(S), dtype=torch.float64, ignore_index=-1)
     assert set(dict(crit.named_buffers())) == {"S"}
@@ -105,7 +105,7 @@ def test_torch_module_buffers_and_values():
 
 def test_torch_compile_fullgraph():
     torch = pytest.importorskip("torch")
-    from simmatrix.nn import SimLoss
+    from simmatrix.torch import SimLoss
 
     torch._dynamo.reset()
     crit = SimLoss(S)
@@ -160,7 +160,7 @@ def test_jax_optax_style_functions():
     jax = pytest.importorskip("jax")
     jnp = pytest.importorskip("jax.numpy")
     optax = pytest.importorskip("optax")
-    from simmatrix.jaxloss import make_simloss, simloss_with_integer_labels
+    from simmatrix.jax import make_simloss, simloss_with_integer_labels
 
     z, y = jnp.asarray(Z, dtype=jnp.float32), jnp.asarray(Y)
     ref = reference_loss(Z, Y, S)

@@ -103,7 +103,7 @@ def _unit(measure, value):
 
 @pytest.mark.parametrize("measure", ["res", "lin", "jcn"])
 def test_ic_measures_are_mapped_to_the_unit_interval_as_documented(wn, graph, measure):
-    from simmatrix.wordnet_measures import intrinsic_ic
+    from simmatrix.sources.wordnet.measures import intrinsic_ic
 
     names = ["dog", "cat", "rose", "car", "tench", "entity"]  # entity: IC 0, nltk's jcn 0
     S = wordnet_matrix(names, measure)
@@ -124,7 +124,7 @@ def test_ic_measures_are_mapped_to_the_unit_interval_as_documented(wn, graph, me
 
 
 def test_graph_cache_round_trip(graph, tmp_path):
-    from simmatrix.wordnet_graph import _save, load_graph
+    from simmatrix.sources.wordnet.graph import _save, load_graph
 
     # always through _save: copying the user's cache file would compare it with itself
     _save(graph, tmp_path / f"wordnet-graph-{graph.fingerprint[:20]}.npz")
@@ -172,7 +172,7 @@ def test_cli_names_mapping_and_lower_bound(wn, graph, tmp_path, capsys):
     assert len(S) == 100 and S.metadata["synsets"]["maple_tree"]["synset"] == "maple.n.02"
     assert S.metadata["params"]["ic"] == "intrinsic"
     # the saved values: nltk's res (IC_max 1, capped at 1), then the paper's lower bound
-    from simmatrix.wordnet_measures import intrinsic_ic
+    from simmatrix.sources.wordnet.measures import intrinsic_ic
 
     syn = [wn.synset(S.metadata["synsets"][c]["synset"]) for c in S.classes]
     ic = wf.nltk_ic_from_table(graph, "n", intrinsic_ic(graph["n"]), syn)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from simmatrix.cli import main
-from simmatrix.wordnet_data import (
+from simmatrix.sources.wordnet.data import (
     DEBIAN_WORDNET,
     LEXNAMES,
     WORDNET_FILES,

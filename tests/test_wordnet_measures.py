@@ -13,7 +13,7 @@ import _wordnet_fixtures as wf
 import pytest
 
 from simmatrix.builders.wordnet import raw_similarity, read_mapping, resolve_classes
-from simmatrix.wordnet_measures import intrinsic_ic
+from simmatrix.sources.wordnet.measures import intrinsic_ic
 
 DATA_MAP = wf.DATA / "cifar100_wordnet_map.tsv"
 TOL = 1e-9

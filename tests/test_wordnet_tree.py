@@ -86,8 +86,8 @@ def test_missing_mapping_file_is_one_line(cli, tmp_path):
 def test_data_noun_is_read_from_a_folder_or_from_nltks_zip(tmp_path):
     import zipfile
 
-    from simmatrix.wordnet_data import find_wordnet
-    from simmatrix.wordnet_tree import read_data_noun
+    from simmatrix.sources.wordnet.data import find_wordnet
+    from simmatrix.sources.wordnet.tree import read_data_noun
 
     folder = find_wordnet()
     head = (folder / "data.noun").read_bytes()[:4000].decode("utf-8", "replace")

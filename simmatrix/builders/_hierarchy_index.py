@@ -9,12 +9,12 @@ slice.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._suggest import close_matches, did_you_mean
 from ..errors import BuildError
 
 VIRTUAL_ROOT = "<root>"
@@ -154,9 +154,9 @@ def _with_suggestions(missing: list[str], known: dict) -> str:
             break
         guess = folded.get(_fold(name))
         if guess is None and len(known) <= 50_000:
-            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+            close = close_matches(name, known, n=1, cutoff=0.75)
             guess = close[0] if close else None
-        parts.append(repr(name) + (f" (did you mean {guess!r}?)" if guess else ""))
+        parts.append(repr(name) + (f" ({did_you_mean([guess], lead='')})" if guess else ""))
     return ", ".join(parts)
 
 

@@ -38,7 +38,7 @@ import numpy as np
 from .. import transforms
 from ..errors import BuildError, quote_list
 from ..matrix import SimilarityMatrix, check_classes
-from ..vectors import WordVectors, load_vectors
+from ..sources.vectors import WordVectors, load_vectors
 from .cosine import cosine_dense, cosine_top_k
 
 OOV_CHOICES = ("error", "drop", "identity")
@@ -68,7 +68,7 @@ def embedding_matrix(
     classes : sequence of str, length n_classes
         Class names (``apple``, ``aquarium_fish``, ``pickup truck``).
     vectors : WordVectors or str
-        Loaded vectors, or what :func:`simmatrix.vectors.load_vectors` accepts
+        Loaded vectors, or what :func:`simmatrix.sources.vectors.load_vectors` accepts
         (``"glove-6b-50d"`` or a file path).
     oov : {"error", "drop", "identity"}
         What to do with classes that have no vector (see the module docstring).
@@ -97,7 +97,7 @@ def embedding_matrix(
     Examples
     --------
     >>> import numpy as np
-    >>> from simmatrix.vectors import WordVectors
+    >>> from simmatrix.sources.vectors import WordVectors
     >>> wv = WordVectors(["cat", "dog", "car"],
     ...                  np.array([[1.0, 0.0], [0.6, 0.8], [-1.0, 0.0]]), {"name": "toy"})
     >>> S = embedding_matrix(["cat", "dog", "car"], wv)

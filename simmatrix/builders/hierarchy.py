@@ -80,7 +80,7 @@ def hierarchy_matrix(
     ----------
     graph : path-like, networkx.DiGraph, mapping or iterable of (parent, child) pairs
         The hierarchy, edges parent → child; files are read by
-        :func:`simmatrix.graphio.read_hierarchy` (edge list, nested JSON, GraphML, indented
+        :func:`simmatrix.sources.graphs.read_hierarchy` (edge list, nested JSON, GraphML, indented
         text, CIFAR-100's label file).
     classes : sequence of str, optional
         The classes, in the order of the rows; internal nodes are allowed. Default: the
@@ -98,7 +98,7 @@ def hierarchy_matrix(
         ``lca-height`` and ``soft`` on a tree this never forms a dense C×C array, so
         100,000 classes take seconds.
     format, child_parent
-        Passed to :func:`~simmatrix.graphio.read_hierarchy` for a file.
+        Passed to :func:`~simmatrix.sources.graphs.read_hierarchy` for a file.
 
     Returns
     -------
@@ -114,7 +114,7 @@ def hierarchy_matrix(
     (0.5, 0.0)
     """
     require("networkx", "graphs")
-    from ..graphio import read_hierarchy
+    from ..sources.graphs import read_hierarchy
 
     _check_params(measure, beta, dag_policy, top_k)
     g, info = read_hierarchy(graph, format=format, child_parent=child_parent)

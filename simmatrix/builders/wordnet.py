@@ -16,7 +16,6 @@ one :class:`~simmatrix.errors.BuildError` with close WordNet lemmas as suggestio
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .._files import read_text
+from .._suggest import close_matches
 from ..errors import BuildError, MatrixFileError
 from ..matrix import SimilarityMatrix, fingerprint_file
 
@@ -105,8 +105,8 @@ def _suggest(graph, name: str, limit: int = 3) -> list[str]:
         for token in re.split(r"[_\-]", form):  # a multi-word name's own words
             if token != form and tax.senses(token) and token not in out:
                 out.append(token)
-        pool = [w for w in tax.lemmas if w[:1] == form[:1] and abs(len(w) - len(form)) <= 4]
-        out += [w for w in difflib.get_close_matches(form, pool, n=limit, cutoff=0.75)
+        pool = (w for w in tax.lemmas if w[:1] == form[:1])
+        out += [w for w in close_matches(form, pool, n=limit, cutoff=0.75, length_slack=4)
                 if w not in out]
     return out[: limit + 2]
 
@@ -121,12 +121,12 @@ def resolve_classes(
     classes : iterable of str
         Class names, wnids or synset names, mixed freely.
     graph : WordNetGraph, optional
-        From :func:`simmatrix.wordnet_graph.load_graph` (loaded when omitted).
+        From :func:`simmatrix.sources.wordnet.graph.load_graph` (loaded when omitted).
     mapping : mapping of str to str, optional
         Overrides for single classes: ``{"maple_tree": "maple.n.02"}``.
     """
     if graph is None:
-        from ..wordnet_graph import load_graph
+        from ..sources.wordnet.graph import load_graph
 
         graph = load_graph()
     mapping = dict(mapping or {})
@@ -208,7 +208,7 @@ def raw_similarity(graph, resolved: list[Resolved], measure: str = "wup", *,
 def _raw(tax, resolved: list[Resolved], measure: str, table: np.ndarray | None, *,
          dtype, block: int, progress) -> np.ndarray:
     """:func:`raw_similarity` with the IC table (res/lin/jcn) already read."""
-    from .. import wordnet_measures as M
+    from ..sources.wordnet import measures as M
 
     if measure not in MEASURES:
         raise BuildError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
@@ -228,7 +228,7 @@ def _raw(tax, resolved: list[Resolved], measure: str, table: np.ndarray | None, 
 
 def information_content(tax, ic: str | os.PathLike = "intrinsic") -> np.ndarray:
     """IC per synset: Seco et al.'s intrinsic IC, or read from an nltk ``ic-*.dat`` file."""
-    from .. import wordnet_measures as M
+    from ..sources.wordnet import measures as M
 
     if str(ic) == "intrinsic":
         return M.intrinsic_ic(tax)
@@ -283,7 +283,7 @@ def wordnet_matrix(
     mapping : mapping of str to str, optional
         Per-class overrides.
     cache : bool or path
-        Where the prepared WordNet graph is cached (see :mod:`simmatrix.wordnet_graph`).
+        Where the prepared WordNet graph is cached (see :mod:`simmatrix.sources.wordnet.graph`).
     progress : callable(done, total), optional
         Called after each block of rows.
 
@@ -300,8 +300,8 @@ def wordnet_matrix(
     >>> S.metadata["synsets"]["n01440764"]["synset"]
     'tench.n.01'
     """
-    from .. import wordnet_measures as M
-    from ..wordnet_graph import load_graph
+    from ..sources.wordnet import measures as M
+    from ..sources.wordnet.graph import load_graph
 
     classes = list(classes)
     if not classes:

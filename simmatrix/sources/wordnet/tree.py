@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ._files import read_text
-from .errors import BuildError, MatrixFileError
+from ..._files import read_text
+from ...errors import BuildError, MatrixFileError
 
 
 def hypernym_pointers(data_noun_text: str) -> dict[int, list[int]]:
@@ -66,8 +66,8 @@ def hypernym_edges(
     mapping : mapping of str to str, optional
         Per-class overrides, as for the WordNet builder.
     """
-    from .builders.wordnet import resolve_classes
-    from .wordnet_graph import load_graph
+    from ...builders.wordnet import resolve_classes
+    from .graph import load_graph
 
     graph = load_graph()
     resolved = resolve_classes(list(classes), graph, mapping=mapping)

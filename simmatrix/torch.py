@@ -12,7 +12,8 @@ from typing import Any
 import torch
 from array_api_compat import array_namespace
 
-from .loss import LogSimilarity, Tables, simloss_arrays
+from .log_similarity import LogSimilarity, Tables
+from .loss import simloss_arrays
 
 
 class SimLoss(torch.nn.Module):

@@ -12,7 +12,8 @@ from typing import Any
 import jax.numpy as jnp
 from array_api_compat import array_namespace
 
-from .loss import LogSimilarity, Tables, simloss_arrays
+from .log_similarity import LogSimilarity, Tables
+from .loss import simloss_arrays
 
 
 def simloss_with_integer_labels(logits: Any, labels: Any, log_S: Any) -> Any:
@@ -46,7 +47,7 @@ def make_simloss(S: Any, *, dtype: Any = jnp.float32):
     """A function ``loss(logits, labels) -> (n_samples,)`` with ``log S`` captured once.
 
     ``S`` may be a SimilarityMatrix, an array, a scipy sparse (top-k) matrix or a
-    :class:`~simmatrix.loss.LogSimilarity`. Reduce with ``.mean()`` as with optax losses.
+    :class:`~simmatrix.LogSimilarity`. Reduce with ``.mean()`` as with optax losses.
 
     Examples
     --------

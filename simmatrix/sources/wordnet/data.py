@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError, MatrixFileError, require
+from ...errors import BuildError, MatrixFileError, require
 
 #: The files nltk's ``WordNetCorpusReader`` opens (its ``_FILES``), lexnames included.
 WORDNET_FILES = (

@@ -20,9 +20,9 @@ import json
 import os
 from pathlib import Path
 
-from ._files import read_text
-from .errors import MatrixFileError
-from .matrix import check_classes
+from .._files import read_text
+from ..errors import MatrixFileError
+from ..matrix import check_classes
 
 LIST_KEYS = ("classes", "fine_labels", "labels")
 

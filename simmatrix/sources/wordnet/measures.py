@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .wordnet_graph import Taxonomy
+from .graph import Taxonomy
 
 FAKE_ROOT = "*ROOT*"
 JCN_INF = 1e300  # nltk's _INF
@@ -240,7 +240,7 @@ def read_ic_file(path, tax: Taxonomy) -> np.ndarray:
     Follows ``WordNetICCorpusReader.ic``: the header line is skipped, ``ROOT`` lines add to
     the root count, a count of 0 (or a synset not listed) gives an infinite IC.
     """
-    from .errors import MatrixFileError
+    from ...errors import MatrixFileError
 
     counts: dict[int, float] = {}
     root = 0.0

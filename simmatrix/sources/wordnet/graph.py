@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import atomic_path
-from .errors import BuildError
-from .wordnet_data import find_wordnet
+from ..._files import atomic_path
+from ...errors import BuildError
+from .data import find_wordnet
 
 FORMAT = 1
 POSES = ("n", "v")
@@ -268,7 +268,7 @@ def open_wordnet(root: Path | None = None):
 
     Raises a BuildError that says how to install WordNet when nltk cannot find it.
     """
-    from .errors import require
+    from ...errors import require
 
     require("nltk", "wordnet")
     with warnings.catch_warnings():

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import BuildError, MatrixFileError, require
+from .._suggest import close_matches
+from ..errors import BuildError, MatrixFileError, require
 
 FORMATS = ("word2vec", "word2vec-bin", "glove", "fasttext", "kv")
 BUILTIN = ("glove-6b-50d",)
@@ -107,8 +108,6 @@ class WordVectors:
         compared, at most ``pool`` of them, most frequent first, so a suggestion costs
         milliseconds even for a 3-million-word vocabulary.
         """
-        import difflib
-
         if not word:
             return []
         if self._buckets is None:
@@ -118,10 +117,8 @@ class WordVectors:
                     buckets.setdefault(key[0].lower(), []).append(key)
             self._buckets = buckets
         low = word.lower()
-        pool_words = [
-            w for w in self._buckets.get(low[0], ()) if abs(len(w) - len(low)) <= 3
-        ][:pool]
-        return difflib.get_close_matches(low, pool_words, n=n, cutoff=0.6)
+        return close_matches(low, self._buckets.get(low[0], ()), n=n, cutoff=0.6,
+                             length_slack=3, pool=pool)
 
     def limited(self, limit: int | None) -> WordVectors:
         """The first ``limit`` words only (subword vectors, if any, are kept)."""
@@ -171,7 +168,7 @@ def load_vectors(
         format = detect_format(path)
     elif format not in FORMATS:
         raise BuildError(f"unknown vectors format {format!r}; expected one of {FORMATS}")
-    from .matrix import fingerprint_file
+    from ..matrix import fingerprint_file
 
     wv = _load_with_gensim(path, format, limit)
     wv.source.update(fingerprint_file(path), format=format)

@@ -37,8 +37,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._files import read_text
-from .errors import BuildError, MatrixFileError, require
+from .._files import read_text
+from ..errors import BuildError, MatrixFileError, require
 
 FORMATS = ("edges", "json", "graphml", "indent")
 _INDENT = re.compile(r"^([ \t\-.|]*)(.*?)\s*$")
