@@ -116,7 +116,7 @@ def test_lightgbm_trains_and_hands_over_what_the_objective_expects(data):
     check_gradient(calls[3], obj, y, w, np.random.default_rng(3), n_entries=10)
     clf2 = lgb.LGBMClassifier(objective=obj, n_estimators=5, num_leaves=7, n_jobs=1,
                               verbose=-1).fit(X, y, sample_weight=w)
-    assert clf2.predict(X).shape == (len(y),)
+    assert clf2.predict(X).shape == (len(y), N_BINS)  # custom objective: raw scores
 
 
 def test_bad_shapes_and_labels_are_refused():
