@@ -83,10 +83,16 @@ def order(
         float, typer.Option("--reduction", "-r", help="Reduction factor r in [0, 1): S = r^d.")
     ] = 0.8,
     kernel: Annotated[
-        str, typer.Option(help=f"Kernel on the distance d: {' or '.join(KERNELS)}.")
+        str, typer.Option(help=f"Kernel on the distance d: {', '.join(KERNELS)} (the last "
+                          f"five: dlordinal's soft labels, rescaled so S_ii = 1).")
     ] = "exponential",
     sigma: Annotated[
         float | None, typer.Option(help="Width of the gaussian kernel exp(-(d/sigma)^2/2).")
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(help="The triangular kernel's tail mass (0.01) or the geometric "
+                     "kernel's off-diagonal mass (0.1).", show_default=False),
     ] = None,
     unit: Annotated[float, typer.Option(help="Distance that counts as one step.")] = 1.0,
     circular: Annotated[
@@ -102,7 +108,8 @@ def order(
     labels = _order_names(classes, names)
     vals = _parse_values(values) if values is not None else None
     S = order_matrix(n_classes, values=vals, names=labels, reduction=reduction, kernel=kernel,
-                     sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value)
+                     sigma=sigma, unit=unit, circular=circular, dtype=Dtype(dtype).value,
+                     alpha=alpha)
     finish_build(S, output, force=force, lower_bound=lower_bound, dtype=dtype)
 
 
@@ -122,6 +129,7 @@ from . import (  # noqa: E402
     build_embedding,
     build_hierarchy,
     build_table,
+    build_text,
     build_wordnet,
 )
 
@@ -134,6 +142,11 @@ app.command("embedding", epilog=examples(
     "simmatrix build embedding -c classes.txt --map affine -o S.parquet",
     "simmatrix build embedding -c big.txt --top-k 10 -o S.parquet",
 ))(build_embedding.embedding)
+app.command("text", epilog=examples(
+    "simmatrix build text --names maple,oak,tulip -o S.npy",
+    "simmatrix build text -c classes.txt --template 'a photo of a {}' -o S.parquet",
+    "simmatrix build text -c classes.txt --descriptions desc.tsv --top-k 10 -o S.parquet",
+))(build_text.text)
 app.command("hierarchy", epilog=examples(
     "simmatrix build hierarchy --graph tree.json -o S.npy",
     "simmatrix build hierarchy -g edges.csv --names cat,dog,rose --measure wup -o S.npy",

@@ -71,3 +71,100 @@ def simloss_grad_hess(logits: Any, targets: Any, S: Any, *, sample_weight: Any =
         w = np.asarray(_to_numpy(sample_weight), dtype=np.float64)
         loss, grad, hess = loss * w, grad * w[:, None], hess * w[:, None]
     return loss, grad, hess
+
+
+def _labels_of(y: Any, n_classes: int) -> np.ndarray:
+    y = np.asarray(y)
+    yi = y.astype(np.intp)
+    if y.ndim != 1 or not np.array_equal(yi, y) or (yi < 0).any() or (yi >= n_classes).any():
+        raise ValueError(f"SimLoss objective: labels must be class indices 0..{n_classes - 1}, "
+                         f"got {np.unique(y)[:5]}")
+    return yi
+
+
+def _as_2d(predt: Any, n: int, n_classes: int) -> np.ndarray:
+    predt = np.asarray(predt, dtype=np.float64)
+    if predt.shape != (n, n_classes):
+        raise ValueError(f"SimLoss objective: raw scores of shape {predt.shape}, expected "
+                         f"({n}, {n_classes}); set num_class={n_classes} (multi-class)")
+    return predt
+
+
+class _Objective:
+    """A picklable SimLoss objective for one matrix S (shared by both libraries)."""
+
+    def __init__(self, S: Any) -> None:
+        self.table = S if isinstance(S, LogSimilarity) else LogSimilarity(S)
+
+    def _grad_hess(self, predt, labels, weight):
+        y = _labels_of(labels, self.table.n_classes)
+        z = _as_2d(predt, len(y), self.table.n_classes)
+        w = None if weight is None or np.size(weight) == 0 else weight
+        _, grad, hess = simloss_grad_hess(z, y, self.table, sample_weight=w)
+        return grad, hess
+
+
+class XGBoostObjective(_Objective):
+    """``obj(predt, dtrain)`` for ``xgboost.train``; ``obj(y_true, y_pred)`` for XGBClassifier."""
+
+    def __call__(self, a: Any, b: Any):
+        if hasattr(b, "get_label"):  # native interface: (predt, DMatrix)
+            return self._grad_hess(a, b.get_label(), b.get_weight())
+        return self._grad_hess(b, a, None)  # scikit-learn interface: (y_true, y_pred)
+
+
+class LightGBMObjective(_Objective):
+    """``objective(y_true, y_pred[, weight])`` for LGBMClassifier; ``(preds, Dataset)`` for
+    ``lightgbm.train``."""
+
+    def __call__(self, a: Any, b: Any, weight: Any = None):  # 3 arguments: LGBM passes weight
+        if hasattr(b, "get_label"):  # lightgbm.train: (preds, Dataset)
+            return self._grad_hess(a, b.get_label(), b.get_weight())
+        return self._grad_hess(b, a, weight)
+
+
+def xgboost_objective(S: Any) -> XGBoostObjective:
+    """SimLoss as an XGBoost multi-class custom objective (XGBoost 2.0 and later).
+
+    Parameters
+    ----------
+    S : SimilarityMatrix, array of shape (n_classes, n_classes), scipy sparse or LogSimilarity
+
+    Returns
+    -------
+    callable
+        ``obj(predt, dtrain) -> (grad, hess)`` with ``predt`` the raw scores of shape
+        (n_samples, n_classes) and ``grad``, ``hess`` of the same shape: pass it as
+        ``xgboost.train({"num_class": C, ...}, dtrain, obj=obj)``. Also accepted as
+        ``XGBClassifier(objective=obj)``, which calls ``obj(y_true, y_pred)``. Sample
+        weights of the DMatrix multiply each sample's gradient and Hessian. Predictions are
+        raw scores: take ``argmax`` (or :func:`simmatrix.decision.bayes_decision`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> obj = xgboost_objective(np.array([[1.0, 0.5], [0.5, 1.0]]))
+    >>> grad, hess = obj(np.array([0, 1]), np.zeros((2, 2)))
+    >>> grad.shape, hess.shape
+    ((2, 2), (2, 2))
+    """
+    return XGBoostObjective(S)
+
+
+def lightgbm_objective(S: Any) -> LightGBMObjective:
+    """SimLoss as a LightGBM multi-class custom objective (LightGBM 4.0 and later).
+
+    Parameters
+    ----------
+    S : SimilarityMatrix, array of shape (n_classes, n_classes), scipy sparse or LogSimilarity
+
+    Returns
+    -------
+    callable
+        ``objective(y_true, y_pred[, weight]) -> (grad, hess)`` with ``y_pred`` the raw
+        scores of shape (n_samples, n_classes): pass it as
+        ``LGBMClassifier(objective=obj)``, or as ``params["objective"]`` of
+        ``lightgbm.train`` (which calls ``objective(preds, train_data)``; set
+        ``num_class``). Predictions are raw scores: take ``argmax``.
+    """
+    return LightGBMObjective(S)

@@ -2,8 +2,12 @@
 
 Every metric takes the class list explicitly (``classes=``: the class names, a
 :class:`~simmatrix.SimilarityMatrix`, or the number of classes), so its value never depends
-on which classes happen to occur in a batch. Labels may be class indices or class names;
-torch and jax arrays are accepted and moved to numpy.
+on which classes happen to occur in a batch. Labels are class names; integer labels are
+positions in the class list only where no class name is an integer (``classes=["cat",
+"dog"]``, or ``classes=3`` whose names ``"0" .. "2"`` are their positions). With integer
+class names (``classes=[1, 2, 3]``) an integer label is the class of that name, never a
+position, and when the names mix integers and text integer labels are refused as
+ambiguous. torch and jax arrays are accepted and moved to numpy.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ def _labels(y: Any, names: tuple[str, ...], what: str) -> np.ndarray:
     y = np.asarray(_to_numpy(y))
     if y.ndim != 1:
         raise SimMatrixError(f"{what} must be 1-D, got shape {y.shape}")
+    as_names = np.issubdtype(y.dtype, np.integer) and _integer_names(names, what)
+    if as_names:
+        y = y.astype(str)  # the class names are integers: a label is a name, not a position
     if np.issubdtype(y.dtype, np.integer):
         bad = np.unique(y[(y < 0) | (y >= len(names))])
         if bad.size:
@@ -40,8 +47,31 @@ def _labels(y: Any, names: tuple[str, ...], what: str) -> np.ndarray:
     index = {c: i for i, c in enumerate(names)}
     unknown = sorted({str(v) for v in y} - index.keys())
     if unknown:
-        raise SimMatrixError(f"{len(unknown)} unknown classes in {what}: {quote_list(unknown)}")
+        why = (" (the class names are integers, so integer labels are names, not positions)"
+               if as_names else "")
+        raise SimMatrixError(f"{len(unknown)} unknown classes in {what}: "
+                             f"{quote_list(unknown)}{why}")
     return np.array([index[str(v)] for v in y], dtype=np.intp)
+
+
+def _integer_names(names: tuple[str, ...], what: str) -> bool:
+    """Whether integer labels must be read as class names (see the module docstring).
+
+    False when no name is an integer (labels are positions) or the names are exactly
+    ``"0" .. "C-1"`` (name and position agree); True when every name is an integer; a
+    mix of integer and text names is refused, since ``1`` could mean either.
+    """
+    ints = [n.lstrip("-").isdigit() and str(int(n)) == n for n in names]
+    if not any(ints) or names == default_classes(len(names)):
+        return False
+    if all(ints):
+        return True
+    shown = quote_list([n for n, i in zip(names, ints) if i], limit=3)
+    raise SimMatrixError(
+        f"integer {what} are ambiguous: some class names are integers ({shown}) and some "
+        f"are not, so 1 could be a name or a position; pass the labels as class names "
+        f"(strings), e.g. np.asarray(classes)[positions]"
+    )
 
 
 def _pair(y_true, y_pred, classes):
@@ -259,7 +289,91 @@ def unimodal_share(probs: Any, *, atol: float = 0.0) -> float:
     return float(np.mean(ok.all(axis=1)))
 
 
+# -- ordinal metrics over the full class list (dlordinal has them over the classes seen) -----
+def _per_class_mae(y_true, y_pred, classes, values) -> np.ndarray:
+    """MAE of each class that occurs in ``y_true``, in class-list order."""
+    names, t, p = _pair(y_true, y_pred, classes)
+    if t.size == 0:
+        raise SimMatrixError("y_true is empty: per-class metrics need at least one label")
+    v = _class_values(values, names)
+    err = np.abs(v[p] - v[t])
+    count = np.bincount(t, minlength=len(names))
+    total = np.bincount(t, weights=err, minlength=len(names))
+    seen = count > 0
+    return total[seen] / count[seen]
+
+
+def average_mae(y_true: Any, y_pred: Any, *, classes: Any, values: Any = None) -> float:
+    r"""AMAE: the mean over classes of each class's MAE (robust to class imbalance).
+
+    .. math:: \mathrm{AMAE} = \frac{1}{|K|} \sum_{k \in K} \frac{1}{n_k}
+              \sum_{i: y_i = k} |v_{\hat y_i} - v_{y_i}|
+
+    ``K`` is the set of classes occurring in ``y_true`` (an absent class has no MAE); the
+    distances are between the class values (positions ``0 .. C-1`` in the full class list
+    by default), whatever classes the batch holds. dlordinal's ``amae`` instead numbers
+    only the classes seen in ``y_true`` or ``y_pred``: with ``y_true = [0, 0]``,
+    ``y_pred = [0, 5]`` it measures the mistake as 1 step (AMAE 0.5), not 5 (AMAE 2.5).
+
+    Examples
+    --------
+    >>> average_mae([0, 0, 2], [0, 1, 0], classes=3)
+    1.25
+    """
+    return float(np.mean(_per_class_mae(y_true, y_pred, classes, values)))
+
+
+def maximum_mae(y_true: Any, y_pred: Any, *, classes: Any, values: Any = None) -> float:
+    """MMAE: the largest per-class MAE, over the classes occurring in ``y_true``.
+
+    Same per-class MAE as :func:`average_mae` (and the same difference with dlordinal).
+
+    Examples
+    --------
+    >>> maximum_mae([0, 0, 2], [0, 1, 0], classes=3)
+    2.0
+    """
+    return float(np.max(_per_class_mae(y_true, y_pred, classes, values)))
+
+
+def minimum_sensitivity(y_true: Any, y_pred: Any, *, classes: Any) -> float:
+    """The lowest recall of any class occurring in ``y_true`` (MS).
+
+    A class that never occurs in ``y_true`` has no recall and is left out; dlordinal (through
+    scikit-learn's ``recall_score``) counts a class seen only in ``y_pred`` as recall 0.
+
+    Examples
+    --------
+    >>> minimum_sensitivity([0, 0, 1, 1], [0, 1, 1, 1], classes=3)
+    0.5
+    """
+    names, t, p = _pair(y_true, y_pred, classes)
+    if t.size == 0:
+        raise SimMatrixError("y_true is empty: per-class metrics need at least one label")
+    count = np.bincount(t, minlength=len(names))
+    hit = np.bincount(t, weights=(t == p).astype(np.float64), minlength=len(names))
+    seen = count > 0
+    return float(np.min(hit[seen] / count[seen]))
+
+
+def off_by_one_accuracy(y_true: Any, y_pred: Any, *, classes: Any) -> float:
+    """Share of predictions at most one class away in the class order (1-off accuracy).
+
+    Over every prediction and the full class list. dlordinal's ``accuracy_off1`` builds its
+    confusion matrix over the classes in ``y_true`` only, so a prediction of any other class
+    drops out: ``y_true = [0, 0]``, ``y_pred = [0, 5]`` gives it 1.0; the share is 0.5.
+
+    Examples
+    --------
+    >>> off_by_one_accuracy([0, 0], [0, 5], classes=6)
+    0.5
+    """
+    _, t, p = _pair(y_true, y_pred, classes)
+    return float(np.mean(np.abs(t - p) <= 1))
+
+
 __all__: Sequence[str] = (
+    "average_mae", "maximum_mae", "minimum_sensitivity", "off_by_one_accuracy",
     "accuracy", "mean_absolute_error", "mean_squared_error", "superclass_accuracy",
     "failed_superclass_accuracy", "mistake_severity", "top_k_average_similarity",
     "quadratic_weighted_kappa", "unimodal_share",

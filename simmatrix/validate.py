@@ -50,7 +50,13 @@ class ValidationReport:
 
 
 def _fmt(x: float) -> str:
-    return f"{float(x):.6g}"
+    """The shortest text that reads back as ``x`` in its own precision.
+
+    ``1.0000000000000002`` stays visible (it is why a matrix fails), and a float32 1.2
+    prints as ``1.2``, not ``1.2000000476837158``.
+    """
+    x = x if isinstance(x, np.floating) else np.float64(x)
+    return str(x)
 
 
 def _entries(

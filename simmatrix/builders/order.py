@@ -21,8 +21,9 @@ import numpy as np
 from .._memory import ensure_dense_fits
 from ..errors import BuildError
 from ..matrix import SimilarityMatrix, check_classes
+from .soft_labels import SOFT_LABEL_KERNELS, soft_label_order_matrix
 
-KERNELS = ("exponential", "gaussian")
+KERNELS = ("exponential", "gaussian", *SOFT_LABEL_KERNELS)
 _BLOCK = 512
 
 
@@ -41,6 +42,7 @@ def order_matrix(
     unit: float = 1.0,
     circular: float | None = None,
     dtype: str = "float64",
+    alpha: float | None = None,
 ) -> SimilarityMatrix:
     """Similarity of ordered classes.
 
@@ -54,8 +56,10 @@ def order_matrix(
         Class names; by default the values written as text (``"0"``, ``"2.5"``).
     reduction : float
         The paper's reduction factor r in [0, 1) for ``kernel="exponential"``.
-    kernel : {"exponential", "gaussian"}
-        ``r ** d`` or ``exp(-(d / sigma)**2 / 2)``.
+    kernel : {"exponential", "gaussian", "beta", "binomial", "poisson", "triangular", \
+"geometric"}
+        ``r ** d`` or ``exp(-(d / sigma)**2 / 2)``, or one of dlordinal's soft labels
+        rescaled so the diagonal is 1 (:mod:`simmatrix.builders.soft_labels`).
     sigma : float, optional
         Width of the Gaussian kernel, in the units of ``d``.
     unit : float
@@ -63,6 +67,8 @@ def order_matrix(
     circular : float, optional
         Period of a circular scale: ``d = min(d, period - d)`` before dividing by ``unit``.
     dtype : {"float64", "float32"}
+    alpha : float, optional
+        The ``triangular`` and ``geometric`` soft labels' parameter (0.01 and 0.1).
 
     Returns
     -------
@@ -83,6 +89,11 @@ def order_matrix(
         len(names) if names is not None else 0)
     if isinstance(n, (int, float)) and n == n and n >= 1 and n < 2**62:
         ensure_dense_fits(int(n), dtype, "order classes")
+    if kernel in SOFT_LABEL_KERNELS:
+        return soft_label_order_matrix(n_classes, values=values, names=names, kernel=kernel,
+                                       alpha=alpha, circular=circular, dtype=dtype)
+    if alpha is not None:
+        raise BuildError(f"alpha applies to the triangular and geometric kernels, not {kernel}")
     v, equidistant = _values(n_classes, values, names)
     params = _check_params(kernel, reduction, sigma, unit, circular)
     labels = check_classes(names if names is not None else (_format_value(x) for x in v),
