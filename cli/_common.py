@@ -10,20 +10,22 @@ recipes run the app, prints them as one line and exits with their code.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import sys
-from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from simmatrix import io, transforms
-from simmatrix.errors import BuildError, MatrixFileError, MissingDependencyError, SimMatrixError
+from simmatrix._files import parse_json, read_text, regular_file
+from simmatrix._text import escape, json_safe
+from simmatrix.errors import BuildError
 from simmatrix.matrix import SimilarityMatrix
 from simmatrix.sources.classlist import parse_names, read_classes
+
+from ._run import run  # noqa: F401 - the entry point and catalogue recipes run through it
 
 
 class Dtype(str, Enum):
@@ -68,27 +70,42 @@ def finish_build(
     dtype: Dtype | str = Dtype.float64,
     quiet: bool = False,
 ) -> SimilarityMatrix:
-    """Apply the common transforms, then save atomically (io.save validates first)."""
+    """Apply the common transforms, validate (warnings shown, one line each), then save
+    atomically; an invalid matrix is refused before anything is written."""
+    from simmatrix.validate import validate
+
     if lower_bound:
         S = transforms.lower_bound(S, lower_bound)
     S = S.astype(getattr(dtype, "value", dtype))
-    written = io.save(S, out, overwrite=force)  # validates before writing anything
+    report = validate(S)
+    report.raise_if_invalid()
+    for w in report.warnings:
+        say(f"simmatrix: warning: {' '.join(str(w).split())}", err=True)
+    written = io.save(S, out, overwrite=force, validate=False)
     if not quiet:
         shown = ", ".join(str(p) for p in written)
-        typer.echo(f"wrote {len(S)}×{len(S)} matrix to {shown}", err=True)
+        say(f"wrote {len(S)}×{len(S)} matrix to {shown}", err=True)
     return S
 
 
+def say(text: Any, err: bool = False) -> None:
+    """Print a line (or lines) of output with anything a terminal would act on escaped.
+
+    Every command prints through this (or :func:`echo_json`): names and metadata come from
+    files, and a class name must not recolour the terminal or forge an output line. Show a
+    single name with :func:`simmatrix._text.shown` so its own newlines are escaped too.
+    """
+    typer.echo(escape(text, keep_newlines=True), err=err)
+
+
 def echo_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+    """JSON on stdout; control characters in strings are JSON escapes, never raw."""
+    say(json_safe(json.dumps(obj, indent=2, ensure_ascii=False, default=str)))
 
 
 def require_file(path: Path, what: str = "input file") -> Path:
-    if not path.exists():
-        raise MatrixFileError(f"{what} {str(path)!r} does not exist")
-    if path.is_dir():
-        raise MatrixFileError(f"{what} {str(path)!r} is a folder, not a file")
-    return path
+    """``path`` if it is an existing regular file (never a FIFO, which would hang a read)."""
+    return regular_file(path, what)
 
 
 @contextlib.contextmanager
@@ -130,71 +147,10 @@ def class_list(classes: Path | None, names: str | None, reader=read_classes) -> 
 
 def read_wordnet_classes(path: Path) -> tuple[str, ...]:
     """A class list for WordNet: ImageNet's ``{"0": [wnid, name]}`` form gives its wnids."""
-    text = path.read_text(encoding="utf-8-sig", errors="replace").lstrip()
+    text = read_text(require_file(path, "class list"), "class list").lstrip()
     if text.startswith("{"):
-        try:
-            first = next(iter(json.loads(text).values()), None)
-        except (json.JSONDecodeError, AttributeError):
-            first = None
+        data = parse_json(text, f"class list {str(path)!r}")
+        first = next(iter(data.values()), None) if isinstance(data, dict) else None
         if isinstance(first, list) and len(first) == 2:
             return read_classes(path, key="id")
     return read_classes(path)
-
-
-# -- the way every run ends ------------------------------------------------------------------
-# Newer typer ships its own copy of click and raises that copy's exceptions; older typer
-# raises click's. Catch whichever are importable.
-_CLICK_EXCEPTIONS = []
-for _mod in ("typer._click.exceptions", "click.exceptions"):
-    try:
-        _CLICK_EXCEPTIONS.append(importlib.import_module(_mod))
-    except ImportError:
-        pass
-
-
-def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
-
-
-def _exc(name: str) -> tuple[type[BaseException], ...]:
-    """The click exception ``name`` from click and from typer's copy of it."""
-    found = {getattr(m, name, None) for m in _CLICK_EXCEPTIONS} - {None}
-    return tuple(found) or (_Never,)
-
-
-class _Never(Exception):
-    """Stands in for an exception class this click version does not have."""
-
-
-def run(command: Callable[..., Any], argv: list[str] | None) -> NoReturn:
-    """Run ``command`` (the root app) on ``argv`` and exit: every expected failure is one
-    line on stderr and a nonzero exit code, never a traceback."""
-    try:
-        code = command(args=argv, standalone_mode=False, prog_name="simmatrix")
-    except SimMatrixError as exc:
-        typer.echo(f"simmatrix: error: {_one_line(exc)}", err=True)
-        code = exc.exit_code
-    except MissingDependencyError as exc:
-        typer.echo(f"simmatrix: error: {_one_line(exc)}", err=True)
-        code = 2
-    except _exc("NoArgsIsHelpError") as exc:
-        # A bare group (``simmatrix build``): show its help, as click does, and exit 2.
-        typer.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
-        code = 2
-    except _exc("UsageError") as exc:
-        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
-        typer.echo(f"simmatrix: error: {_one_line(exc.format_message())}{where}", err=True)
-        code = 2
-    except _exc("Abort"):
-        typer.echo("simmatrix: interrupted; no output was written", err=True)
-        code = 130
-    except KeyboardInterrupt:
-        typer.echo("simmatrix: interrupted; no output was written", err=True)
-        code = 130
-    except _exc("ClickException") as exc:
-        typer.echo(f"simmatrix: error: {_one_line(exc.format_message())}", err=True)
-        code = exc.exit_code
-    except OSError as exc:
-        typer.echo(f"simmatrix: error: {_one_line(exc)}", err=True)
-        code = 2
-    sys.exit(code if isinstance(code, int) else 0)

@@ -8,8 +8,9 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from simmatrix._memory import ensure_dense_fits
 from simmatrix.builders.order import KERNELS, order_matrix
-from simmatrix.errors import BuildError
+from simmatrix.errors import BuildError, SimMatrixError
 from simmatrix.sources.classlist import read_classes
 
 from ._common import (
@@ -34,12 +35,17 @@ def _parse_values(text: str) -> list[float]:
             parts = [float(x) for x in text.split(":")]
             if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] <= 0):
                 raise ValueError
+            if not all(np.isfinite(parts)):
+                raise BuildError(f"--values {text!r}: a range needs finite START, STOP and STEP")
             start, stop, step = parts[0], parts[1], parts[2] if len(parts) == 3 else 1.0
-            count = int(np.floor((stop - start) / step + 1e-9)) + 1
-            if count < 1:
+            count = np.floor((stop - start) / step + 1e-9) + 1
+            if not 1 <= count < 2**62:
                 raise ValueError
-            return (start + step * np.arange(count)).tolist()
+            ensure_dense_fits(int(count), "float32", f"--values {text}")
+            return (start + step * np.arange(int(count))).tolist()
         return [float(x) for x in text.split(",") if x]
+    except SimMatrixError:
+        raise
     except ValueError:
         raise BuildError(
             f"--values must be numbers separated by commas or a range START:STOP[:STEP], "

@@ -21,6 +21,7 @@ from ._common import (
     check_output,
     finish_build,
     require_file,
+    say,
 )
 
 
@@ -82,5 +83,5 @@ def confusion(
             symmetrize=symmetrize.value if symmetrize else None,
         )
     for w in caught:
-        typer.echo(f"simmatrix: warning: {w.message}", err=True)
+        say(f"simmatrix: warning: {w.message}", err=True)
     finish_build(S, out, force=force, lower_bound=lower_bound, dtype=dtype)

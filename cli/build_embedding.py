@@ -22,6 +22,7 @@ from ._common import (
     class_list,
     finish_build,
     progress_bar,
+    say,
 )
 
 
@@ -30,7 +31,7 @@ class VectorFormat(str, Enum):
     word2vec_bin = "word2vec-bin"
     glove = "glove"
     fasttext = "fasttext"
-    kv = "kv"
+    gensim = "gensim"
 
 
 class Oov(str, Enum):
@@ -113,4 +114,4 @@ def _report(S) -> None:
     elif oov["identity"]:
         extra = (f"; {len(oov['identity'])} without a vector keep only their diagonal: "
                  f"{quote_list(oov['identity'])}")
-    typer.echo(f"embedding: {len(meta['forms'])} classes found ({found}){extra}", err=True)
+    say(f"embedding: {len(meta['forms'])} classes found ({found}){extra}", err=True)

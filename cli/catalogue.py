@@ -11,9 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from simmatrix import catalogue, io
+from simmatrix._text import shown
 from simmatrix.errors import BuildError
 
-from ._common import JsonOption, echo_json, run
+from ._common import JsonOption, echo_json, run, say
 
 app = typer.Typer(help="Ready-made matrices: list them, or rebuild them from their recipes.",
                   no_args_is_help=True)
@@ -27,12 +28,14 @@ def list_(json: JsonOption = False) -> None:
         echo_json(rows)
         return
     if not rows:
-        typer.echo("the catalogue is empty")
+        say("the catalogue is empty")
         return
-    width = max(len(e["name"]) for e in rows)
+    width = max(len(shown(e["name"])) for e in rows)
     for e in rows:
-        typer.echo(f"{e['name']:<{width}}  {e['n_classes']:>5} classes  {e['builder']:<10} "
-                   f"{e['bytes'] / 1024:>7.0f} KiB  {e['description']}")
+        size = e.get("bytes")
+        size = f"{size / 1024:>7.0f} KiB" if isinstance(size, (int, float)) else "      ? KiB"
+        say(f"{shown(e['name']):<{width}}  {shown(e.get('n_classes', '?')):>5} classes  "
+            f"{shown(e.get('builder', '?')):<10} {size}  {shown(e.get('description', ''))}")
 
 
 @contextlib.contextmanager
@@ -80,7 +83,7 @@ def build(
         tmp.unlink(missing_ok=True)
         run_recipe(r, tmp, root, ctx.find_root().command)
         os.replace(tmp, root / r.file)
-        typer.echo(f"built {r.name}", err=True)
+        say(f"built {r.name}", err=True)
     _write_index(root, recipes)
 
 

@@ -13,7 +13,7 @@ from simmatrix.combine import combine as combine_matrices
 from simmatrix.errors import BuildError
 from simmatrix.matrix import fingerprint_file
 
-from ._common import Dtype, DtypeOption, ForceOption, OutOption, check_output, finish_build
+from ._common import Dtype, DtypeOption, ForceOption, OutOption, check_output, finish_build, say
 
 
 class How(str, Enum):
@@ -59,6 +59,6 @@ def combine(
     )
     dropped = S.metadata["dropped_classes"]
     if dropped:
-        typer.echo(f"simmatrix: --intersect dropped {len(dropped)} classes not in every "
+        say(f"simmatrix: --intersect dropped {len(dropped)} classes not in every "
                    f"input; kept {len(S)}", err=True)
     finish_build(S, out, force=force, dtype=dtype)

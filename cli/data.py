@@ -19,6 +19,7 @@ from ._common import (
     class_list,
     echo_json,
     read_wordnet_classes,
+    say,
 )
 
 app = typer.Typer(help="Install data that builders need.", no_args_is_help=True)
@@ -52,9 +53,9 @@ def wordnet(
         return
     verb = {"present": "already installed in", "copied": "copied into",
             "downloaded": "downloaded into"}[r.action]
-    typer.echo(f"WordNet {r.version} {verb} {r.folder} (from {r.source})")
+    say(f"WordNet {r.version} {verb} {r.folder} (from {r.source})")
     if not r.on_nltk_path:
-        typer.echo(f"note: nltk does not search {r.folder.parent.parent}; "
+        say(f"note: nltk does not search {r.folder.parent.parent}; "
                    f"set NLTK_DATA={r.folder.parent.parent}", err=True)
 
 
@@ -79,7 +80,7 @@ def wordnet_tree(
     class_names = class_list(classes, names, reader=read_wordnet_classes)
     overrides = read_mapping(mapping) if mapping else None
     edges = hypernym_edges(class_names, tree=not dag, mapping=overrides)
-    with atomic_path(output) as tmp:
+    with atomic_path(output, overwrite=force) as tmp:
         tmp.write_text("parent\tchild\n" + "".join(f"{p}\t{c}\n" for p, c in edges),
                        encoding="utf-8")
-    typer.echo(f"wrote {len(edges)} edges to {output}", err=True)
+    say(f"wrote {len(edges)} edges to {output}", err=True)

@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 
 from simmatrix import io
+from simmatrix._text import shown
 from simmatrix.errors import InvalidMatrixError, SimMatrixError
 from simmatrix.matrix import SimilarityMatrix
 from simmatrix.summary import summarize
 from simmatrix.validate import validate as validate_matrix
 
-from ._common import ForceOption, JsonOption, echo_json
+from ._common import ForceOption, JsonOption, echo_json, say
 
 FileArg = Annotated[Path, typer.Argument(help="A matrix file: .npy, .parquet or .csv.",
                                          show_default=False)]
@@ -40,14 +41,14 @@ def validate(
         echo_json({"file": str(file), **report.to_dict()})
     else:
         for w in report.warnings:
-            typer.echo(f"warning: {w}", err=True)
+            say(f"warning: {w}", err=True)
         if report.ok:
             st = report.stats
             sym = "symmetric" if st.get("symmetric", True) else "asymmetric"
-            typer.echo(f"{file}: valid ({st['n_classes']} classes, {st['dtype']}, {sym})")
+            say(f"{shown(file)}: valid ({st['n_classes']} classes, {st['dtype']}, {sym})")
         else:
             for e in report.errors:
-                typer.echo(f"{file}: {e}", err=True)
+                say(f"{shown(file)}: {e}", err=True)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -78,12 +79,15 @@ def inspect(
 def _print_summary(file: Path, info: dict, limit: int) -> None:
     v, mass = info["values"], info["off_diagonal_mass"]
     n = info["n_classes"]
-    shown = ", ".join(info["classes"][:limit]) + (" ..." if n > limit else "")
+    if n == 0:
+        say(f"file       {shown(file)}\nshape      0 × 0 (no classes: nothing to train on)")
+        return
+    names = ", ".join(map(shown, info["classes"][:limit])) + (" ..." if n > limit else "")
     lines = [
-        f"file       {file}",
+        f"file       {shown(file)}",
         f"shape      {n} × {n}  {info['dtype']}{'  sparse' if info['sparse'] else ''}",
-        f"builder    {info['builder'] or 'unknown'}",
-        f"classes    {shown}",
+        f"builder    {shown(info['builder'] or 'unknown')}",
+        f"classes    {names}",
         f"values     min {v['min']:.4g}  max {v['max']:.4g}  mean off-diagonal "
         f"{v['mean_off_diagonal']:.4g}  zeros off-diagonal {v['zero_fraction_off_diagonal']:.1%}",
         f"symmetric  {'yes' if info['symmetric'] else 'no'} (max |S - Sᵀ| "
@@ -105,11 +109,11 @@ def _print_summary(file: Path, info: dict, limit: int) -> None:
     if any(info["top_k"].values()):
         lines.append("nearest    (most similar predicted classes per true class)")
         for c in info["classes"][:limit]:
-            near = ", ".join(f"{d} {s:.3g}" for d, s in info["top_k"][c])
-            lines.append(f"  {c}: {near}")
+            near = ", ".join(f"{shown(d)} {s:.3g}" for d, s in info["top_k"][c])
+            lines.append(f"  {shown(c)}: {near}")
         if n > limit:
             lines.append(f"  ... {n - limit} more (use --limit or --json)")
-    typer.echo("\n".join(lines))
+    say("\n".join(lines))
 
 
 def convert(
@@ -124,7 +128,7 @@ def convert(
     if source.resolve() == target.resolve():
         raise SimMatrixError("input and output are the same file")
     written = io.save(S, target, overwrite=force)
-    typer.echo(f"wrote {', '.join(map(str, written))}", err=True)
+    say(f"wrote {', '.join(map(str, written))}", err=True)
 
 
 def register(app: typer.Typer) -> None:

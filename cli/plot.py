@@ -12,7 +12,7 @@ from simmatrix._files import atomic_path, check_writable
 from simmatrix.errors import MatrixFileError
 from simmatrix.plot import ORDERS, heatmap, neighbours
 
-from ._common import ForceOption
+from ._common import ForceOption, say
 
 IMAGE_TYPES = (".png", ".svg", ".pdf")
 
@@ -38,6 +38,6 @@ def plot(
     S = io.load(file)
     fig = neighbours(S, row, top=top, title=title) if row else heatmap(S, order=order,
                                                                         title=title)
-    with atomic_path(output) as tmp:
+    with atomic_path(output, overwrite=force) as tmp:
         fig.savefig(tmp, format=output.suffix[1:].lower())
-    typer.echo(f"wrote {output}", err=True)
+    say(f"wrote {output}", err=True)

@@ -14,7 +14,6 @@ heights, r^d), so a 1000×1000 matrix takes far less than its 4 MB in memory.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 from dataclasses import dataclass
@@ -124,11 +123,44 @@ def folder() -> Path:
 
 
 def entries(root: str | os.PathLike | None = None) -> list[dict[str, Any]]:
-    """The manifest: one dict per shipped matrix."""
+    """The manifest: one dict per shipped matrix, each with a string ``name`` and ``file``.
+
+    A malformed index (not JSON, wrong types, nested too deeply, not a regular file) is a
+    one-line :class:`MatrixFileError` naming it.
+    """
+    from ._files import parse_json, read_text
+
     path = Path(root or folder()) / INDEX
-    if not path.exists():
+    if not os.path.lexists(path):
         return []
-    return json.loads(path.read_text(encoding="utf-8"))["entries"]
+    where = f"catalogue index {str(path)!r}"
+    data = parse_json(read_text(path, "catalogue index"), where)
+    found = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(found, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("name"), str)
+            and isinstance(e.get("file"), str) for e in found):
+        raise MatrixFileError(
+            f"{where} is malformed: expected {{\"entries\": [{{\"name\": ..., \"file\": "
+            "...}, ...]}; rebuild it with: simmatrix catalogue build"
+        )
+    return found
+
+
+def entry_file(base: Path, file: str) -> Path:
+    """The path of an index entry's ``file``, which must stay inside the catalogue folder.
+
+    An index is data: ``../../etc/passwd.csv``, an absolute path or a symlink out of the
+    folder is refused rather than followed.
+    """
+    inside = base.resolve()
+    target = (base / file).resolve()
+    if Path(file).is_absolute() or not target.is_relative_to(inside) or target == inside:
+        raise MatrixFileError(
+            f"catalogue index in {str(base)!r} names {file!r}, which is outside the "
+            "catalogue folder; refusing to read it (rebuild the index: simmatrix catalogue "
+            "build)"
+        )
+    return base / file
 
 
 def find(name: str, root: str | os.PathLike | None = None) -> Path | None:
@@ -136,7 +168,7 @@ def find(name: str, root: str | os.PathLike | None = None) -> Path | None:
     base = Path(root or folder())
     for e in entries(base):
         if e["name"] == name:
-            return base / e["file"]
+            return entry_file(base, e["file"])
     return None
 
 

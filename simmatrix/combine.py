@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ._memory import ensure_dense_fits
 from .errors import BuildError, InvalidMatrixError, quote_list
 from .matrix import SimilarityMatrix
 
@@ -125,6 +126,9 @@ def combine(
     _check_inputs(matrices, names)
     w = _weights(weights, len(matrices), how)
     classes, dropped = _common_classes(matrices, names, intersect)
+    ensure_dense_fits(len(classes), "float64", f"combining {len(matrices)} matrices",
+                      copies=len(matrices) + 2, advice="combine fewer classes (--intersect "
+                      "with a smaller class set), or fewer inputs at a time")
     stack = np.stack([S.select(classes).to_dense().astype(np.float64) for S in matrices])
     if how == "mean":
         vals = np.tensordot(w, stack, axes=1) if w is not None else stack.mean(axis=0)

@@ -52,3 +52,7 @@ def quote_list(items, limit: int = 10) -> str:
     if len(items) > limit:
         shown += f", ... ({len(items) - limit} more)"
     return shown
+
+
+class TooLargeError(SimMatrixError):
+    """An operation would need more memory than the machine has; refused before allocating."""

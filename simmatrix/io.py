@@ -27,6 +27,7 @@ replaced with ``overwrite=True``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -34,8 +35,17 @@ from typing import Any
 
 import numpy as np
 
-from ._files import atomic_path
+from ._files import (
+    atomic_path,
+    atomic_paths,
+    large_csv_fields,
+    open_regular,
+    parse_json,
+    read_text,
+    regular_file,
+)
 from ._files import check_writable as check_paths
+from ._memory import dense_bytes, ensure_fits
 from .catalogue import resolve
 from .errors import InvalidMatrixError, MatrixFileError
 from .matrix import SimilarityMatrix, default_classes
@@ -100,28 +110,47 @@ def save(
     if validate:
         check(S)
     if fmt == ".npy":
-        values = _dense_for(S, path)
-        with atomic_path(outs[1]) as tmp:
-            tmp.write_text(json.dumps(_header(S, "npy"), indent=1, ensure_ascii=False),
-                           encoding="utf-8")
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, np.ascontiguousarray(values), allow_pickle=False)
+        values = np.ascontiguousarray(_dense_for(S, path))
+        header = _header(S, "npy")
+        header["array_sha256"] = _array_digest(values)
+        # Both files are written to temporaries first and moved into place together,
+        # sidecar then array; a load checks the digest, so a pair from two saves is caught.
+        with atomic_paths([outs[1], path], overwrite=overwrite) as (tside, tarr):
+            tside.write_text(json.dumps(header, indent=1, ensure_ascii=False),
+                             encoding="utf-8")
+            with open(tarr, "wb") as fh:
+                np.save(fh, values, allow_pickle=False)
     elif fmt == ".parquet":
-        with atomic_path(path) as tmp:
+        with atomic_path(path, overwrite=overwrite) as tmp:
             _write_parquet(S, tmp)
     else:
-        with atomic_path(path) as tmp:
+        with atomic_path(path, overwrite=overwrite) as tmp:
             _write_csv(S, tmp, _dense_for(S, path))
     return outs
 
 
 def _dense_for(S: SimilarityMatrix, path: Path) -> np.ndarray:
     n = len(S)
-    if S.is_sparse and n * n * S.dtype.itemsize > MAX_DENSE_BYTES:
-        raise MatrixFileError(
-            f"{n} classes are too many for a dense {path.suffix}; save sparse as .parquet"
-        )
+    if S.is_sparse:
+        if dense_bytes(n, n, S.dtype.itemsize) > MAX_DENSE_BYTES:
+            raise MatrixFileError(
+                f"{n} classes are too many for a dense {path.suffix}; save sparse as .parquet"
+            )
+        ensure_fits(dense_bytes(n, n, S.dtype.itemsize), f"writing {path.name!r} densely "
+                    f"({n}×{n} {S.dtype})", "save it as .parquet, which stays sparse")
     return S.to_dense()
+
+
+def _array_digest(values: np.ndarray) -> str:
+    """SHA-256 of a C-contiguous array's bytes, as ``np.save`` writes them (no copy)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    flat = values.reshape(-1).view(np.uint8) if values.size else b""
+    step = 1 << 26
+    for start in range(0, len(flat), step):
+        h.update(flat[start:start + step])
+    return h.hexdigest()
 
 
 def _write_parquet(S: SimilarityMatrix, tmp: Path) -> None:
@@ -140,7 +169,7 @@ def _write_parquet(S: SimilarityMatrix, tmp: Path) -> None:
         header = _header(S, "long")
         pandas_meta = None
     else:
-        label = "class" if "class" not in S.classes else "__class__"
+        label = _label_column(S.classes)
         values = S.values
         cols = {label: pa.array(S.classes, pa.string())}
         for j, name in enumerate(S.classes):
@@ -154,6 +183,16 @@ def _write_parquet(S: SimilarityMatrix, tmp: Path) -> None:
         meta[b"pandas"] = json.dumps(pandas_meta).encode()
     table = table.replace_schema_metadata(meta)
     pq.write_table(table, tmp, compression="zstd", write_statistics=False)
+
+
+def _label_column(classes) -> str:
+    """A name for the column of row labels that no class uses: ``class``, ``__class__``..."""
+    taken = set(classes)
+    label, k = "class", 0
+    while label in taken:
+        label = "__class__" if k == 0 else f"__class_{k}__"
+        k += 1
+    return label
 
 
 def _pandas_metadata(label: str, classes, dtype: str) -> dict[str, Any]:
@@ -188,14 +227,14 @@ def read(path: str | os.PathLike) -> tuple[Any, tuple[str, ...] | None, dict[str
     ``path`` may also name a catalogue entry (``"ages-1-90-r0.8"``).
 
     This is what ``simmatrix validate`` uses, so that a broken matrix can be reported
-    rather than refused. File problems raise :class:`MatrixFileError`.
+    rather than refused. File problems raise :class:`MatrixFileError`; complex values, which
+    no similarity matrix holds, raise :class:`InvalidMatrixError`. Only regular files are
+    read, and sizes claimed by a header are checked against the file and the memory
+    available before anything is allocated.
     """
     path = resolve(path)
     fmt = _format(path)
-    if not path.exists():
-        raise MatrixFileError(f"'{path}' does not exist")
-    if path.is_dir():
-        raise MatrixFileError(f"'{path}' is a folder, not a matrix file")
+    regular_file(path, "matrix file")
     if path.stat().st_size == 0:
         raise MatrixFileError(f"'{path}' is empty (0 bytes)")
     if fmt == ".npy":
@@ -213,7 +252,7 @@ def load(path: str | os.PathLike, *, validate: bool = True) -> SimilarityMatrix:
     """
     values, classes, metadata = read(path)
     try:
-        S = SimilarityMatrix(values, classes, metadata)
+        S = SimilarityMatrix(values, classes, metadata, copy=False)
     except InvalidMatrixError as exc:
         raise InvalidMatrixError(f"'{path}': {exc}") from None
     if validate:
@@ -224,48 +263,134 @@ def load(path: str | os.PathLike, *, validate: bool = True) -> SimilarityMatrix:
     return S
 
 
-def _read_npy(path: Path):
-    with open(path, "rb") as fh:
-        try:
-            np.lib.format.read_magic(fh)
-        except ValueError:
-            raise MatrixFileError(
-                f"'{path}' is not a .npy file (no NumPy header); a pickle or other format "
-                "cannot be loaded"
-            ) from None
+def check_values_dtype(dtype: np.dtype, where: str) -> None:
+    """Refuse what no similarity matrix holds: objects, records, complex, text values."""
+    if dtype.hasobject:
+        raise MatrixFileError(
+            f"{where} holds pickled Python objects; simmatrix never unpickles "
+            "(allow_pickle=False): re-save it as a numeric array"
+        )
+    if dtype.names is not None:
+        raise MatrixFileError(f"{where} holds a structured array, not a matrix")
+    if np.issubdtype(dtype, np.complexfloating):
+        raise InvalidMatrixError(
+            f"{where} holds complex values ({dtype}); a similarity matrix is real: save the "
+            "real part (or the modulus) explicitly"
+        )
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
+        raise MatrixFileError(f"{where} holds {dtype} values, not numbers")
+
+
+def _npy_header(fh, path: Path, what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    fmt = np.lib.format
     try:
-        values = np.load(path, allow_pickle=False, mmap_mode=None)
-    except ValueError as exc:
-        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+        version = fmt.read_magic(fh)
+        reader = getattr(fmt, "_read_array_header", None)
+        if reader is not None:
+            return reader(fh, version)
+        if version == (1, 0):  # pragma: no cover - numpy without the private reader
+            return fmt.read_array_header_1_0(fh)
+        return fmt.read_array_header_2_0(fh)  # pragma: no cover
+    except (ValueError, TypeError, SyntaxError, EOFError, OSError, UnicodeError) as exc:
+        raise MatrixFileError(
+            f"{what} '{path}' is not a .npy file (no valid NumPy header: "
+            f"{' '.join(str(exc).split())}); re-save it with numpy.save"
+        ) from None
+
+
+def load_array(path: str | os.PathLike, what: str = "matrix file", *,
+               text: bool = False) -> np.ndarray:
+    """A numeric ``.npy`` array, checked from its header before anything is allocated.
+
+    Never unpickles. Refuses a file that is not a regular file, has no valid NumPy header,
+    holds objects, records, complex values or (unless ``text``) strings, is shorter than
+    its header claims, or would not fit in the memory available; each as one error naming
+    ``path``.
+    """
+    path = Path(path)
+    with open_regular(path, what) as fh:
+        shape, fortran, dtype = _npy_header(fh, path, what)
+        if not (text and dtype.kind in "US"):
+            check_values_dtype(dtype, f"{what} '{path}'")
+        need = dense_bytes(int(np.prod(shape, dtype=object)), 1, dtype.itemsize)
+        have = os.fstat(fh.fileno()).st_size - fh.tell()
+        shown = "×".join(map(str, shape)) or "scalar"
+        if have < need:
             raise MatrixFileError(
-                f"'{path}' holds pickled Python objects; simmatrix never unpickles "
-                "(allow_pickle=False): re-save it as a numeric array"
-            ) from None
-        raise MatrixFileError(f"'{path}' is not a readable .npy file: {exc}") from None
-    except (EOFError, OSError) as exc:
-        raise MatrixFileError(f"'{path}' is truncated or damaged: {exc}") from None
-    if not isinstance(values, np.ndarray) or values.dtype.hasobject:
-        raise MatrixFileError(f"'{path}' does not hold a numeric array")
-    if values.dtype.names is not None:
-        raise MatrixFileError(f"'{path}' holds a structured array, not a matrix")
+                f"{what} '{path}' is truncated: its header says {shown} {dtype} ({need} "
+                f"bytes) but the file holds {have}; rebuild or re-copy it"
+            )
+        extra = 0 if dtype in (np.float32, np.float64) else dense_bytes(need // dtype.itemsize)
+        ensure_fits(need + extra, f"loading '{path}' ({shown} {dtype})",
+                    "load it on a larger machine, or build a smaller or sparse (--top-k, "
+                    ".parquet) matrix")
+        fh.seek(0)
+        try:
+            return np.lib.format.read_array(fh, allow_pickle=False)
+        except ValueError as exc:
+            raise MatrixFileError(f"{what} '{path}' is not a readable .npy file: {exc}") \
+                from None
+        except (EOFError, OSError) as exc:
+            raise MatrixFileError(f"{what} '{path}' is truncated or damaged: {exc}") from None
+
+
+def _read_npy(path: Path):
+    values = load_array(path)
     side = sidecar_path(path)
-    if not side.exists():
+    if not os.path.lexists(side):
         n = values.shape[0] if values.ndim else 0
         return values, (default_classes(n) if values.ndim == 2 else None), {}
-    try:
-        header = json.loads(side.read_text(encoding="utf-8"))
-        classes = header["classes"]
-        metadata = header.get("metadata", {})
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise MatrixFileError(f"sidecar '{side}' is not a simmatrix JSON file: {exc}") from None
-    if not isinstance(classes, list):
-        raise MatrixFileError(f"sidecar '{side}': 'classes' must be a list")
+    where = f"sidecar '{side}'"
+    header = parse_json(read_text(side, "sidecar"), where)
+    classes, metadata = _header_parts(header, where)
+    if classes is None:
+        raise MatrixFileError(f"{where} has no 'classes' list; is it a simmatrix sidecar?")
     if values.ndim >= 1 and len(classes) != values.shape[0]:
         raise InvalidMatrixError(
-            f"sidecar '{side}' lists {len(classes)} classes but '{path}' has "
-            f"{values.shape[0]} rows (shape {values.shape})"
+            f"{where} lists {len(classes)} classes but '{path}' has {values.shape[0]} rows "
+            f"(shape {values.shape}): the two files do not belong together"
         )
-    return values, tuple(map(str, classes)), metadata
+    digest = header.get("array_sha256")
+    if digest is not None and digest != _array_digest(np.ascontiguousarray(values)):
+        raise InvalidMatrixError(
+            f"{where} does not belong to '{path}': the array's SHA-256 differs from the one "
+            "its sidecar records (files from two different saves?); rebuild the matrix, or "
+            "delete the sidecar to load the bare array with classes 0..C-1"
+        )
+    return values, classes, metadata
+
+
+_META_TYPES = {"builder": (str, type(None)), "interchangeable": list, "transforms": list,
+               "sources": list, "orientation": str}
+
+
+def _header_parts(header: Any, where: str) -> tuple[tuple[str, ...] | None, dict[str, Any]]:
+    """The class names and metadata of a sidecar or parquet header, their types checked."""
+    if not isinstance(header, dict):
+        raise MatrixFileError(f"{where} must be a JSON object, got {type(header).__name__}")
+    classes = header.get("classes")
+    if classes is not None:
+        if not isinstance(classes, list) or not all(
+                isinstance(c, (str, int)) and not isinstance(c, bool) for c in classes):
+            raise MatrixFileError(f"{where}: 'classes' must be a list of names (strings)")
+        classes = tuple(map(str, classes))
+    metadata = header.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise MatrixFileError(
+            f"{where}: 'metadata' must be a JSON object, got {type(metadata).__name__}"
+        )
+    for key, types in _META_TYPES.items():
+        if key in metadata and not isinstance(metadata[key], types):
+            raise MatrixFileError(f"{where}: metadata {key!r} has the wrong type "
+                                  f"({type(metadata[key]).__name__})")
+    pairs = metadata.get("interchangeable", [])
+    if not all(isinstance(p, list) and len(p) == 2 and all(isinstance(c, (str, int))
+                                                          for c in p) for p in pairs):
+        raise MatrixFileError(f"{where}: metadata 'interchangeable' must be a list of "
+                              "[class, class] pairs")
+    return classes, metadata
 
 
 def _read_parquet(path: Path):
@@ -273,79 +398,127 @@ def _read_parquet(path: Path):
     import pyarrow.parquet as pq
 
     try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise MatrixFileError(
+            f"'{path}' is not a readable parquet file (truncated or damaged?): "
+            f"{' '.join(str(exc).split())}"
+        ) from None
+    names = schema.names
+    dups = sorted({c for c in names if names.count(c) > 1}) if len(set(names)) < len(names) \
+        else []
+    if dups:
+        raise MatrixFileError(f"'{path}' has duplicated columns {dups[:5]}; each class "
+                              "must have one column")
+    meta = schema.metadata or {}
+    header: dict[str, Any] = {}
+    where = f"'{path}' simmatrix metadata"
+    if META_KEY in meta:
+        header = parse_json(meta[META_KEY], where)
+    classes, metadata = _header_parts(header, where)
+    long = header.get("layout") == "long" or (
+        not header and {"true_class", "predicted_class", "similarity"} <= set(names))
+    n = len(classes) if classes is not None else (len(names) if not long else 0)
+    if not long:
+        ensure_fits(dense_bytes(n, n, 8, copies=2), f"loading '{path}' ({n}×{n})",
+                    "load it on a larger machine, or build a smaller or sparse (--top-k) "
+                    "matrix")
+    try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise MatrixFileError(
             f"'{path}' is not a readable parquet file (truncated or damaged?): "
             f"{' '.join(str(exc).split())}"
         ) from None
-    meta = table.schema.metadata or {}
-    header: dict[str, Any] = {}
-    if META_KEY in meta:
-        try:
-            header = json.loads(meta[META_KEY])
-        except ValueError:
-            raise MatrixFileError(f"'{path}': damaged simmatrix metadata") from None
-    if header.get("layout") == "long" or (
-        not header and {"true_class", "predicted_class", "similarity"} <= set(table.column_names)
-    ):
-        return _from_long(path, table, header)
-    return _from_wide(path, table, header)
+    if long:
+        return _from_long(path, table, classes, metadata)
+    return _from_wide(path, table, header, classes, metadata)
 
 
-def _from_wide(path: Path, table, header: dict[str, Any]):
+def _numeric_column(path: Path, table, name: str) -> np.ndarray:
+    import pyarrow.types as pt
+
+    col = table.column(name)
+    if not (pt.is_floating(col.type) or pt.is_integer(col.type) or pt.is_boolean(col.type)):
+        raise MatrixFileError(
+            f"'{path}': column {name!r} holds {col.type} values, not numbers"
+        )
+    if col.null_count:
+        raise MatrixFileError(f"'{path}': column {name!r} has {col.null_count} missing values")
+    return col.to_numpy()
+
+
+def _from_wide(path: Path, table, header: dict[str, Any], classes, metadata):
+    import pyarrow.types as pt
+
     label = header.get("label_column")
+    if label is not None and (not isinstance(label, str) or label not in table.column_names):
+        raise MatrixFileError(
+            f"'{path}': the label column {label!r} named in its metadata is missing"
+        )
     if label is None:  # a foreign wide table: the first string column holds the labels
-        import pyarrow.types as pt
-
         strings = [f.name for f in table.schema if pt.is_string(f.type) or
                    pt.is_large_string(f.type)]
         if not strings:
             raise MatrixFileError(f"'{path}' has no column of class names")
         label = strings[0]
-    rows = [str(x) for x in table.column(label).to_pylist()]
+    labels = table.column(label)
+    if labels.null_count:
+        raise MatrixFileError(f"'{path}': {labels.null_count} rows have no class name")
+    rows = [str(x) for x in labels.to_pylist()]
     cols = [c for c in table.column_names if c != label]
     if sorted(rows) != sorted(cols):
         missing = sorted(set(rows) ^ set(cols))
         raise InvalidMatrixError(
             f"'{path}': row labels and column names differ: {missing[:10]}"
         )
-    try:
-        values = np.column_stack([table.column(c).to_numpy() for c in rows]) if rows else \
-            np.zeros((0, 0))
-    except (TypeError, ValueError) as exc:
-        raise MatrixFileError(f"'{path}': a column is not numeric: {exc}") from None
-    if not np.issubdtype(values.dtype, np.number):
-        raise MatrixFileError(f"'{path}': the matrix columns are not numeric")
-    classes = header.get("classes", rows)
-    if list(classes) != rows:
+    if rows:
+        first = _numeric_column(path, table, rows[0])
+        values = np.empty((len(rows), len(rows)), dtype=np.result_type(first, np.float32))
+        for j, c in enumerate(rows):
+            values[:, j] = first if j == 0 else _numeric_column(path, table, c)
+    else:
+        values = np.zeros((0, 0))
+    if classes is not None and list(classes) != rows:
         raise MatrixFileError(f"'{path}': class list in the metadata differs from the rows")
-    return values, tuple(rows), header.get("metadata", {})
+    return values, tuple(rows), metadata
 
 
-def _from_long(path: Path, table, header: dict[str, Any]):
+def _from_long(path: Path, table, classes, metadata):
     import scipy.sparse as sp
 
-    classes = header.get("classes")
+    for name in ("true_class", "predicted_class", "similarity"):
+        if name not in table.column_names:
+            raise MatrixFileError(f"'{path}': the long layout needs a {name!r} column")
     t = table.column("true_class").to_pylist()
     p = table.column("predicted_class").to_pylist()
     if classes is None:
-        classes = list(dict.fromkeys(t + p))
+        classes = tuple(map(str, dict.fromkeys(t + p)))
     index = {c: i for i, c in enumerate(classes)}
     try:
-        rows = np.fromiter((index[c] for c in t), dtype=np.int64, count=len(t))
-        cols = np.fromiter((index[c] for c in p), dtype=np.int64, count=len(p))
+        rows = np.fromiter((index[str(c)] for c in t), dtype=np.int64, count=len(t))
+        cols = np.fromiter((index[str(c)] for c in p), dtype=np.int64, count=len(p))
     except KeyError as exc:
         raise MatrixFileError(f"'{path}': class {exc} is not in the class list") from None
-    data = table.column("similarity").to_numpy()
+    data = _numeric_column(path, table, "similarity")
     n = len(classes)
+    key = rows * max(n, 1) + cols
+    if len(np.unique(key)) != len(key):
+        order = np.argsort(key, kind="stable")
+        dup = order[1:][key[order][1:] == key[order][:-1]][0]
+        raise InvalidMatrixError(
+            f"'{path}': entry ({classes[rows[dup]]!r}, {classes[cols[dup]]!r}) appears more "
+            "than once; each pair of classes may have one similarity"
+        )
     values = sp.csr_array((data, (rows, cols)), shape=(n, n))
-    return values, tuple(map(str, classes)), header.get("metadata", {})
+    return values, tuple(classes), metadata
 
 
 def _read_csv(path: Path):
+    size = path.stat().st_size
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
+        with open_regular(path, "matrix file") as raw, large_csv_fields(size + 1), \
+                io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
             rows = [r for r in csv.reader(fh) if r]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise MatrixFileError(f"'{path}' is not a readable CSV file: {exc}") from None

@@ -46,6 +46,14 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"metadata value {obj!r} is not JSON-serialisable")
 
 
+def _refuse_complex(dtype: np.dtype) -> None:
+    if np.issubdtype(dtype, np.complexfloating):
+        raise InvalidMatrixError(
+            f"values are complex ({dtype}); a similarity matrix is real: pass the real part "
+            "or the modulus explicitly"
+        )
+
+
 def default_classes(n: int) -> tuple[str, ...]:
     """Class names ``"0" .. "n-1"`` for a matrix that came without names."""
     return tuple(str(i) for i in range(n))
@@ -116,6 +124,7 @@ class SimilarityMatrix:
             import scipy.sparse as sp
 
             arr = sp.csr_array(values, copy=copy)
+            _refuse_complex(arr.dtype)
             if arr.dtype not in _FLOAT_DTYPES:
                 arr = arr.astype(np.float64)
             arr.sort_indices()
@@ -123,6 +132,7 @@ class SimilarityMatrix:
                 part.flags.writeable = False
         else:
             arr = np.array(values, copy=True) if copy else np.asarray(values)
+            _refuse_complex(arr.dtype)
             if arr.dtype not in _FLOAT_DTYPES:
                 if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
                     raise InvalidMatrixError(f"values must be numeric, got dtype {arr.dtype}")

@@ -37,7 +37,7 @@ def test_example_runs_fast(script, tmp_path):
     for module in ("sklearn", *NEEDS[script]):
         pytest.importorskip(module)
     proc = subprocess.run([sys.executable, str(EXAMPLES / script), "--fast"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     for text in EXPECTED[script]:
         assert text in proc.stdout, f"{text!r} missing from the output of {script}:\n" \

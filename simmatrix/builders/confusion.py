@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .._files import csv_rows, read_text
+from .._memory import ensure_dense_fits
 from ..errors import BuildError, MatrixFileError, quote_list
 from ..matrix import SimilarityMatrix, check_classes, default_classes, fingerprint_file
 from .table import read_labelled_csv
@@ -82,7 +83,7 @@ def _as_int(arr: np.ndarray) -> np.ndarray | None:
         f = arr.astype(np.float64)
     except ValueError:
         return None
-    if np.all(np.isfinite(f)) and np.all(f == np.round(f)):
+    if np.all(np.isfinite(f)) and np.all(np.abs(f) < 2**62) and np.all(f == np.round(f)):
         return f.astype(np.intp)
     return None
 
@@ -92,7 +93,10 @@ def _infer_classes(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[str, ...]:
     both = np.concatenate([np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()])
     ints = _as_int(both)
     if ints is not None and len(ints) and ints.min() >= 0:
-        return default_classes(int(ints.max()) + 1)
+        n = int(ints.max()) + 1
+        ensure_dense_fits(n, "int64", f"integer labels up to {n - 1}", copies=2, advice=(
+            "labels are class indices 0..C-1: give the class list (--classes) or relabel"))
+        return default_classes(n)
     return tuple(np.unique(both.astype(str)).tolist())
 
 
@@ -230,6 +234,14 @@ def _check_counts(counts: Any) -> np.ndarray:
         raise BuildError(
             f"confusion counts must be finite and >= 0; {len(bad)} are not: {shown}"
         )
+    with np.errstate(over="ignore"):
+        sums = N.sum(axis=1)
+    if not np.all(np.isfinite(sums)):
+        i = int(np.nonzero(~np.isfinite(sums))[0][0])
+        raise BuildError(
+            f"confusion counts of row {i} add up to more than float64 can hold (max count "
+            f"{N[i].max():g}); counts are numbers of samples: rescale them"
+        )
     return N
 
 
@@ -328,19 +340,16 @@ _HEADER_WORDS = {"true", "label", "labels", "y", "y_true", "target", "truth", "a
                  "pred", "prediction", "predictions", "predicted", "y_pred", "output"}
 
 
-def _load_npy(p: Path, what: str) -> np.ndarray:
-    try:
-        return np.load(p, allow_pickle=False)
-    except FileNotFoundError:
-        raise MatrixFileError(f"{what} {str(p)!r} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise MatrixFileError(f"cannot read {what} {str(p)!r}: {exc}") from None
+def _load_npy(p: Path, what: str, text: bool = False) -> np.ndarray:
+    from ..io import load_array
+
+    return load_array(p, what, text=text)
 
 
 def load_label_arrays(labels: str | os.PathLike, predictions: str | os.PathLike):
     """Load two ``.npy`` arrays of true labels and predictions (names or indices)."""
-    return (_load_npy(Path(labels), "labels file"),
-            _load_npy(Path(predictions), "predictions file"))
+    return (_load_npy(Path(labels), "labels file", text=True),
+            _load_npy(Path(predictions), "predictions file", text=True))
 
 
 def build_confusion(

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._memory import ensure_dense_fits
 from ..errors import BuildError
 from ..matrix import SimilarityMatrix, check_classes
 
@@ -78,6 +79,10 @@ def order_matrix(
     >>> order_matrix(values=[0, 6, 12, 18], circular=24, reduction=0.5, unit=6)["0", "18"]
     0.5
     """
+    n = len(values) if values is not None else n_classes if n_classes is not None else (
+        len(names) if names is not None else 0)
+    if isinstance(n, (int, float)) and n == n and n >= 1 and n < 2**62:
+        ensure_dense_fits(int(n), dtype, "order classes")
     v, equidistant = _values(n_classes, values, names)
     params = _check_params(kernel, reduction, sigma, unit, circular)
     labels = check_classes(names if names is not None else (_format_value(x) for x in v),

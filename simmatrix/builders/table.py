@@ -112,9 +112,19 @@ def _parse_cells(cells: np.ndarray, names: tuple[str, ...], p: Path, what: str) 
     diag = np.eye(n, dtype=bool)
     filled = np.where(blank & diag, "nan", cells)
     try:
-        return filled.astype(np.float64)
+        x = filled.astype(np.float64)
     except ValueError:
         pass
+    else:
+        bad = np.argwhere(np.isinf(x) | (np.isnan(x) & ~blank))  # written "nan" / "inf"
+        if len(bad) == 0:
+            return x
+        i, j = bad[0]
+        raise BuildError(
+            f"{what} {str(p)!r}: row {names[i]!r}, column {names[j]!r} is {cells[i, j]!r}; "
+            f"every cell must be a finite number ({len(bad)} are not); leave a diagonal "
+            "cell empty if it is unknown"
+        )
     bad = []
     for i, j in np.argwhere(~diag | ~blank):  # only reached on bad input: list them all
         try:

@@ -16,7 +16,6 @@ one :class:`~simmatrix.errors.BuildError` with close WordNet lemmas as suggestio
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import read_text
+from .._files import parse_json, read_text
 from .._suggest import close_matches
 from ..errors import BuildError, MatrixFileError
 from ..matrix import SimilarityMatrix, fingerprint_file
@@ -171,11 +170,11 @@ def read_mapping(path: str | os.PathLike) -> dict[str, str]:
     p = Path(path)
     text = read_text(p, "mapping file")
     if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MatrixFileError(f"mapping file {str(p)!r} is not valid JSON: {exc}") from None
-        return {str(k): str(v) for k, v in data.items()}
+        data = parse_json(text, f"mapping file {str(p)!r}")
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise MatrixFileError(f"mapping file {str(p)!r} must be a JSON object of "
+                                  "class -> synset name strings")
+        return {str(k): v for k, v in data.items()}
     out = {}
     for num, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from pathlib import Path
 
-from .._files import read_text
+from .._files import parse_json, read_text
 from ..errors import MatrixFileError
 from ..matrix import check_classes
 
@@ -59,10 +58,7 @@ def read_classes(path: str | os.PathLike, key: str = "name") -> tuple[str, ...]:
 
 
 def _from_json(text: str, p: Path, key: str) -> list[str]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MatrixFileError(f"class list {str(p)!r} is not valid JSON: {exc}") from None
+    data = parse_json(text, f"class list {str(p)!r}")
     if isinstance(data, list):
         return [_pick(v, key, p) for v in data]
     if isinstance(data, dict):

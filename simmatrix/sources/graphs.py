@@ -30,14 +30,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .._files import read_text
+from .._files import parse_json, read_text
 from ..errors import BuildError, MatrixFileError, require
 
 FORMATS = ("edges", "json", "graphml", "indent")
@@ -118,10 +117,7 @@ def _from_file(path: Path, format: str | None, child_parent: bool | None):
     if not text.strip():
         raise MatrixFileError(f"hierarchy file {where!r} is empty")
     if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MatrixFileError(f"hierarchy file {where!r} is not valid JSON: {exc}") from None
+        data = parse_json(text, f"hierarchy file {where!r}")
         if isinstance(data, list):
             return _from_pairs(data, child_parent, where), {"format": "json"}
         if not isinstance(data, dict):

@@ -11,7 +11,10 @@ reads it from
   header line;
 - a GloVe text file (``glove``): ``word v1 ... vD`` lines and no header;
 - a fastText ``.bin`` model (``fasttext``): its subword vectors give any word a vector;
-- a gensim ``KeyedVectors.save`` file (``kv``), memory-mapped.
+- a gensim ``KeyedVectors.save`` (or whole saved model) file (``gensim``), memory-mapped.
+  That format is a Python pickle: loading it runs code from the file, as
+  ``torch.load(weights_only=False)`` does, so it is only ever loaded when asked for by name
+  (``format="gensim"``, the CLI's ``--format gensim``), never because of what a file holds.
 
 The format is read from the file's first bytes unless given. gensim is imported only for the
 file formats, so ``import simmatrix`` stays light.
@@ -31,7 +34,7 @@ import numpy as np
 from .._suggest import close_matches
 from ..errors import BuildError, MatrixFileError, require
 
-FORMATS = ("word2vec", "word2vec-bin", "glove", "fasttext", "kv")
+FORMATS = ("word2vec", "word2vec-bin", "glove", "fasttext", "gensim")
 BUILTIN = ("glove-6b-50d",)
 
 _FASTTEXT_MAGIC = np.int32(793712314).tobytes()  # first 4 bytes of a fastText .bin
@@ -139,7 +142,7 @@ def load_vectors(
     ----------
     spec : str or path-like
         ``"glove-6b-50d"`` or the path of a vectors file.
-    format : {"word2vec", "word2vec-bin", "glove", "fasttext", "kv"}, optional
+    format : {"word2vec", "word2vec-bin", "glove", "fasttext", "gensim"}, optional
         The file format; read from the file's first bytes when omitted.
     limit : int, optional
         Keep only the first ``limit`` words (the most frequent in the usual files). Text
@@ -204,8 +207,12 @@ def detect_format(path: str | os.PathLike) -> str:
     head = _head(Path(path))
     if head[:4] == _FASTTEXT_MAGIC:
         return "fasttext"
-    if head[:1] == b"\x80":
-        return "kv"
+    if head[:1] == b"\x80":  # a pickle protocol opcode: never detected into loading
+        raise MatrixFileError(
+            f"word vectors {str(path)!r} look like a gensim native file, which is a Python "
+            "pickle: loading it runs code from the file. Pass --format gensim only if you "
+            "trust where it came from, or convert it with KeyedVectors.save_word2vec_format"
+        )
     first, _, rest = head.partition(b"\n")
     fields = first.split()
     if len(fields) == 2 and all(f.isdigit() for f in fields):
@@ -273,4 +280,4 @@ def _load_with_gensim(path: Path, format: str, limit: int | None) -> WordVectors
         subword = kv.get_vector
     keys = kv.index_to_key
     wv = WordVectors(keys, kv.vectors, source, subword, key_to_index=kv.key_to_index)
-    return wv.limited(limit) if format in ("fasttext", "kv") else wv
+    return wv.limited(limit) if format in ("fasttext", "gensim") else wv

@@ -203,7 +203,7 @@ def _save(graph: WordNetGraph, path: Path) -> None:
     meta = {"format": FORMAT, "root": graph.root, "fingerprint": graph.fingerprint}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(path, overwrite=True) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
 
 

@@ -1,0 +1,359 @@
+"""Hostile but fair input, faults and races (issue 12): one case per class of failure.
+
+Each case asserts the exit code, exactly one stderr line and no traceback, that no output
+(nor a hidden temporary) is left, and that an existing matrix (array and sidecar) is intact.
+The fault tests kill a real writer process (SIGINT, SIGTERM, a file-size limit); the race
+tests start concurrent writer processes, with and without --force.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import assert_one_line_error
+from simmatrix import SimilarityMatrix, io
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+def _old_pair(tmp_path: Path) -> tuple[Path, bytes, bytes]:
+    """An existing 3-class .npy pair that no failed command may touch."""
+    out = tmp_path / "old.npy"
+    io.save(SimilarityMatrix(np.eye(3), ["a", "b", "c"]), out)
+    return out, out.read_bytes(), io.sidecar_path(out).read_bytes()
+
+
+def _intact(out: Path, array: bytes, side: bytes) -> None:
+    assert out.read_bytes() == array
+    assert io.sidecar_path(out).read_bytes() == side
+    assert io.load(out).classes == ("a", "b", "c")
+
+
+# -- hostile files given to a reading command: exit 2, one line, nothing written -------------
+def _npy_with_header(path: Path, header: str) -> None:
+    h = header.encode("latin1")
+    pad = 64 - (10 + len(h) + 1) % 64
+    path.write_bytes(b"\x93NUMPY\x01\x00" + np.uint16(len(h) + pad + 1).tobytes()
+                     + h + b" " * pad + b"\n")
+
+
+def _sidecar(tmp_path: Path, header) -> Path:
+    path = tmp_path / "m.npy"
+    np.save(path, np.eye(2))
+    io.sidecar_path(path).write_text(json.dumps(header) if not isinstance(header, str)
+                                     else header)
+    return path
+
+
+def _parquet(tmp_path: Path, columns: dict, meta: dict | None = None) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "m.parquet"
+    table = pa.table(columns)
+    if meta is not None:
+        table = table.replace_schema_metadata({b"simmatrix": json.dumps(meta).encode()})
+    pq.write_table(table, path)
+    return path
+
+
+HOSTILE_READS = {
+    "npy header claims 1e6 x 1e6": (
+        lambda t: _npy_with_header(t / "m.npy", "{'descr': '<f8', 'fortran_order': False, "
+                                   "'shape': (1000000, 1000000), }") or t / "m.npy", 2),
+    "npy of Python objects": (
+        lambda t: _npy_with_header(t / "m.npy", "{'descr': '|O', 'fortran_order': False, "
+                                   "'shape': (2, 2), }") or t / "m.npy", 2),
+    "npy that is garbage": (lambda t: (t / "m.npy").write_bytes(b"\x80\x04garbage" * 9)
+                            or t / "m.npy", 2),
+    "complex npy": (lambda t: np.save(t / "m.npy", np.eye(2) + 0j) or t / "m.npy", 1),
+    "sidecar not an object": (lambda t: _sidecar(t, [1, 2]), 2),
+    "sidecar classes not a list": (lambda t: _sidecar(t, {"classes": "ab"}), 2),
+    "sidecar metadata not an object": (
+        lambda t: _sidecar(t, {"classes": ["a", "b"], "metadata": [1]}), 2),
+    "sidecar interchangeable not a list": (
+        lambda t: _sidecar(t, {"classes": ["a", "b"], "metadata": {"interchangeable": 3}}), 2),
+    "sidecar nested 100000 deep": (lambda t: _sidecar(t, "[" * 100_000 + "]" * 100_000), 2),
+    "sidecar of another array": (
+        lambda t: _sidecar(t, {"classes": ["a", "b"], "array_sha256": "0" * 64}), 1),
+    "parquet string similarities": (
+        lambda t: _parquet(t, {"class": ["a", "b"], "a": ["1", "0"], "b": ["0", "1"]}), 2),
+    "parquet label column missing": (
+        lambda t: _parquet(t, {"a": [1.0, 0.0], "b": [0.0, 1.0]},
+                           {"layout": "wide", "label_column": "class"}), 2),
+    "parquet metadata classes not a list": (
+        lambda t: _parquet(t, {"class": ["a", "b"], "a": [1.0, 0.0], "b": [0.0, 1.0]},
+                           {"classes": {"a": 1}}), 2),
+    "long parquet duplicate entry": (
+        lambda t: _parquet(t, {"true_class": ["a", "a", "b", "a"],
+                               "predicted_class": ["a", "a", "b", "b"],
+                               "similarity": [0.5, 0.5, 1.0, 0.2]}), 1),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "inspect", "convert"])
+@pytest.mark.parametrize("case", sorted(HOSTILE_READS))
+def test_hostile_file_is_one_line(cli, tmp_path, case, command):
+    make, code = HOSTILE_READS[case]
+    path = make(tmp_path)
+    before = _files(tmp_path)
+    args = [command, path] + ([tmp_path / "out.csv"] if command == "convert" else [])
+    res = cli(*args)
+    if command == "validate" and code == 1:
+        assert res.code == 1 and "Traceback" not in res.err, res
+    else:
+        assert_one_line_error(res, code)
+    assert _files(tmp_path) == before
+
+
+def test_fifo_is_refused_not_waited_for(cli, tmp_path):
+    path = tmp_path / "m.npy"
+    np.save(path, np.eye(2))
+    os.mkfifo(io.sidecar_path(path))
+    res = cli("validate", path)
+    assert_one_line_error(res, 2)
+    assert "regular file" in res.err
+    names = tmp_path / "names.txt"
+    os.mkfifo(names)
+    res = cli("build", "order", "--names-file", names, "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+
+
+def test_catalogue_index_stays_inside_its_folder(cli, tmp_path, monkeypatch):
+    secret = tmp_path / "secret.csv"
+    io.save(SimilarityMatrix(np.eye(2), ["x", "y"]), secret)
+    root = tmp_path / "cat"
+    root.mkdir()
+    (root / "index.json").write_text(json.dumps(
+        {"entries": [{"name": "evil", "file": "../secret.csv"}]}))
+    monkeypatch.setenv("SIMMATRIX_CATALOGUE", str(root))
+    res = cli("inspect", "evil")
+    assert_one_line_error(res, 2)
+    assert "outside the catalogue folder" in res.err
+    (root / "index.json").write_text('{"entries": 3}')
+    assert_one_line_error(cli("catalogue", "list"), 2)
+
+
+# -- escaping: nothing from a file reaches the terminal raw ----------------------------------
+def test_names_are_printed_escaped(cli, tmp_path):
+    path = tmp_path / "esc.parquet"
+    names = ["red\x1b[31mrose", "tulip\nvalid      yes", "\x1b]0;title\x07", "\u202eevil"]
+    io.save(SimilarityMatrix(np.eye(4), names), path)
+    for args in (["inspect", path], ["inspect", path, "--json"], ["validate", path]):
+        res = cli(*args)
+        assert res.code == 0, res
+        text = res.out + res.err
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    res = cli("inspect", path)
+    assert sum(ln.startswith("valid") for ln in res.out.splitlines()) == 1  # none forged
+    assert json.loads(cli("inspect", path, "--json").out)["classes"] == names
+
+
+# -- round trips: what a build accepts reads back identically --------------------------------
+@pytest.mark.parametrize("ext", [".npy", ".parquet", ".csv"])
+def test_awkward_names_round_trip(tmp_path, ext):
+    names = ["class", "__class__", "__class_1__", "x" * 200_000, " padded ", "a,b\nc"]
+    S = SimilarityMatrix(np.eye(len(names)) * 0.5 + 0.5, names)
+    io.save(S, tmp_path / f"m{ext}")
+    back = io.load(tmp_path / f"m{ext}")
+    assert back.classes == tuple(names)
+    np.testing.assert_array_equal(back.to_dense(), S.to_dense())
+
+
+# -- numbers a builder must refuse ---------------------------------------------------------
+@pytest.mark.parametrize("cell", ["nan", "inf", "-inf"])
+def test_confusion_csv_non_finite_refused(cli, tmp_path, cell):
+    src = tmp_path / "c.csv"
+    src.write_text(f"true,a,b\na,5,{cell}\nb,1,4\n")
+    res = cli("build", "confusion", "--matrix", src, "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+    assert repr(cell) in res.err and "finite" in res.err
+    assert not (tmp_path / "o.npy").exists()
+
+
+def test_confusion_overflowing_counts_refused(cli, tmp_path):
+    src = tmp_path / "c.npy"
+    np.save(src, np.array([[1e308, 1e308], [1.0, 1e308]]))
+    res = cli("build", "confusion", "--matrix", src, "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+    assert "float64" in res.err
+
+
+@pytest.mark.parametrize("args", [
+    ["build", "order", "--classes", "1000000"],
+    ["build", "order", "--classes", "1000000000"],
+    ["build", "order", "--values", "1:inf"],
+    ["build", "order", "--values", "0:1e9"],
+])
+def test_impossible_sizes_refused_before_allocating(cli, tmp_path, args):
+    res = cli(*args, "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+    assert "finite" in res.err or ("needs" in res.err and "available" in res.err)
+    assert _files(tmp_path) == set()
+
+
+def test_huge_confusion_label_refused(cli, tmp_path):
+    pairs = tmp_path / "p.csv"
+    pairs.write_text("0,1\n1000000000,0\n")
+    res = cli("build", "confusion", "--pairs", pairs, "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+    assert "needs" in res.err and "available" in res.err
+
+
+# -- the gensim pickle is never loaded because of what a file holds ---------------------------
+class _Marker:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def test_pickle_vectors_run_nothing(cli, tmp_path):
+    import pickle
+
+    marker = tmp_path / "PWNED"
+    evil = tmp_path / "vectors.txt"  # any extension: the content must not matter
+    evil.write_bytes(pickle.dumps(_Marker(str(marker)), protocol=4))
+    res = cli("build", "embedding", "--names", "apple,pear", "--vectors", evil,
+              "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+    assert "--format gensim" in res.err
+    assert not marker.exists() and not (tmp_path / "o.npy").exists()
+
+
+# -- writing: modes, no-clobber, messages -------------------------------------------------
+def test_force_keeps_permission_bits(cli, tmp_path):
+    out, _, _ = _old_pair(tmp_path)
+    os.chmod(out, 0o600)
+    os.chmod(io.sidecar_path(out), 0o640)
+    assert cli("build", "order", "--classes", "4", "-o", out, "--force").code == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert io.sidecar_path(out).stat().st_mode & 0o777 == 0o640
+
+
+def test_file_appearing_mid_write_is_kept(tmp_path):
+    from simmatrix._files import atomic_path
+    from simmatrix.errors import MatrixFileError
+
+    out = tmp_path / "o.txt"
+    with pytest.raises(MatrixFileError, match="appeared while"):
+        with atomic_path(out) as tmp:
+            tmp.write_text("new")
+            out.write_text("the user's")
+    assert out.read_text() == "the user's"
+    assert _files(tmp_path) == {"o.txt"}
+
+
+def test_mismatched_pair_is_detected(tmp_path):
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    io.save(SimilarityMatrix(np.eye(3), list("xyz")), a)
+    io.save(SimilarityMatrix(np.full((3, 3), 0.5) + np.eye(3) * 0.5, list("xyz")), b)
+    os.replace(io.sidecar_path(b), io.sidecar_path(a))  # a's array, b's sidecar
+    with pytest.raises(ValueError, match="does not belong"):
+        io.load(a)
+
+
+def test_build_shows_validation_warnings(cli, tmp_path):
+    # two classes with the same value have similarity 1: valid, but worth a warning
+    res = cli("build", "order", "--values", "1,1,2", "--names-file", _names(tmp_path, "abc"),
+              "-o", tmp_path / "o.npy")
+    assert res.code == 0, res
+    warnings = [ln for ln in res.err.splitlines() if "warning" in ln]
+    assert len(warnings) >= 1 and all(ln.startswith("simmatrix: warning: ") for ln in warnings)
+
+
+def _names(folder: Path, names: str) -> Path:
+    path = folder / "names.txt"
+    path.write_text("\n".join(names) + "\n")
+    return path
+
+
+def test_bare_groups_print_help_once(cli):
+    for args in ([], ["build"], ["catalogue"], ["data"]):
+        res = cli(*args)
+        assert (res.out + res.err).count("Usage:") == 1, args
+
+
+# -- real writer processes: interrupts, a file-size limit, concurrent writers ----------------
+CMD = [sys.executable, "-m", "simmatrix"]
+
+
+def _writer(out: Path, n: int, *extra: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen([*CMD, "build", "order", "--classes", str(n), "-o", str(out),
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kw)
+
+
+def _wait_for_temporary(folder: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        if any(p.name.startswith(".") for p in folder.iterdir()):
+            return
+        time.sleep(0.005)
+    pytest.fail("the writer never started writing")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_interrupt_mid_write_keeps_old_file(tmp_path, sig):
+    out = tmp_path / "old.csv"
+    io.save(SimilarityMatrix(np.eye(3), ["a", "b", "c"]), out)
+    old = out.read_bytes()
+    proc = _writer(out, 1500, "--force")  # a CSV this size takes seconds to write
+    _wait_for_temporary(tmp_path, proc)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["simmatrix: interrupted; nothing was written"]
+    assert out.read_bytes() == old
+    assert _files(tmp_path) == {"old.csv"}
+
+
+@pytest.mark.slow
+def test_file_size_limit_keeps_old_pair(tmp_path):
+    out, array, side = _old_pair(tmp_path)
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    proc = _writer(out, 1000, "--force", preexec_fn=limit)  # 8 MB > 1 MiB
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "old.npy" in lines[0] and "Traceback" not in err
+    _intact(out, array, side)
+    assert _files(tmp_path) == {"old.npy", "old.npy.json"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("force", [False, True])
+def test_concurrent_writers(tmp_path, force):
+    out = tmp_path / "m.npy"
+    sizes = [300, 301, 302, 303]
+    procs = [_writer(out, n, *(["--force"] if force else [])) for n in sizes]
+    codes = [p.wait(timeout=120) for p in procs]
+    errs = [p.stderr.read() for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert all("Traceback" not in e for e in errs), errs
+    if force:
+        assert codes == [0] * len(sizes), errs
+    else:
+        assert sorted(codes) == [0] + [2] * (len(sizes) - 1), errs
+    S = io.load(out)  # a pair from one run: the digest check would catch a mix
+    assert len(S) in sizes
+    assert _files(tmp_path) == {"m.npy", "m.npy.json"}
