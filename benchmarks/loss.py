@@ -3,7 +3,7 @@
     nice python benchmarks/loss.py            # full table (a few minutes on 2 cores)
     nice python benchmarks/loss.py --quick    # fewer repeats
 
-For each (B, C) it times forward + backward (best of 50 interleaved runs, one thread) of
+For each (B, C) it times forward + backward (median of 50 interleaved runs, one thread) of
 
 - torch: ``F.cross_entropy``; ``simmatrix.torch.SimLoss`` with a dense S, with a top-k
   sparse S (k = 16), and dense under ``torch.compile(fullgraph=True)``; the paper's
@@ -30,8 +30,10 @@ import sys
 import time
 
 SHAPES = [(1024, 100), (1024, 1000), (256, 10000)]
+LARGE = (64, 50000)  # --large: a dense S of 9.3 GiB, float32 (needs ~24 GB of RAM)
 TOPK = 16
-TORCH_METHODS = ["ce", "simloss", "simloss_topk", "simloss_compiled", "paper_prob"]
+TORCH_METHODS = ["ce", "simloss", "simloss_topk", "ce_compiled", "simloss_compiled",
+                 "simloss_topk_compiled", "paper_prob"]
 JAX_METHODS = ["optax_ce", "simloss", "simloss_topk"]
 
 
@@ -65,8 +67,14 @@ def torch_step(method, B, C):
     if method == "ce":
         def fn():
             return F.cross_entropy(z, y)
-    elif method == "simloss_compiled":
-        crit = torch.compile(SimLoss(S), fullgraph=True, dynamic=False)
+    elif method == "ce_compiled":
+        ce = torch.compile(F.cross_entropy, fullgraph=True, dynamic=False)
+
+        def fn():
+            return ce(z, y)
+    elif method in ("simloss_compiled", "simloss_topk_compiled"):
+        crit = torch.compile(SimLoss(topk if "topk" in method else S), fullgraph=True,
+                             dynamic=False)
 
         def fn():
             return crit(z, y)
@@ -153,8 +161,28 @@ def child_times(framework, B, C, repeats):
             step()
             if r >= 3:
                 times[m].append(time.perf_counter() - t)
-    # the minimum: on a shared machine, interference only ever adds time
-    return {m: 1e3 * min(v) for m, v in times.items()}
+    # the median of interleaved rounds: load from other processes hits all methods alike
+    return {m: 1e3 * sorted(v)[len(v) // 2] for m, v in times.items()}
+
+
+def constructor_memory(C):
+    """Peak allocation (tracemalloc: numpy and torch CPU buffers) of ``SimLoss(S)``."""
+    import tracemalloc
+
+    import numpy as np
+
+    from simmatrix.torch import SimLoss
+
+    S = np.eye(C)
+    S[0, 1:] = 0.5
+    tracemalloc.start()
+    crit = SimLoss(S)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    table = crit.log_S.numel() * crit.log_S.element_size()
+    print(f"SimLoss(S) at C = {C}: peak {peak / 2**20:.1f} MiB for a {table / 2**20:.1f} MiB "
+          f"float32 log S table ({peak / table:.3f}x); S itself (float64): "
+          f"{S.nbytes / 2**20:.1f} MiB")
 
 
 def _child(*args):
@@ -171,8 +199,14 @@ def _child(*args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="5 repeats instead of 50")
+    ap.add_argument("--constructor", type=int, metavar="C",
+                    help="only: peak memory of SimLoss(S) for a dense C×C float64 S")
+    ap.add_argument("--large", action="store_true", help=f"also (B, C) = {LARGE}")
+    ap.add_argument("--framework", choices=["torch", "jax", "all"], default="all")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.constructor:
+        return constructor_memory(args.constructor)
     if args.child:
         kind, fw, *rest = args.child
         if kind == "mem":
@@ -182,11 +216,13 @@ def main():
         print(json.dumps(out))
         return
     reps = 5 if args.quick else 50
-    print(f"SimLoss forward + backward on CPU, 1 thread, best of {reps} interleaved runs")
+    print(f"SimLoss forward + backward on CPU, 1 thread, median of {reps} interleaved runs")
     print("| framework | (B, C) | method | ms | ratio to CE | peak extra RSS (MB) |")
     print("|---|---|---|---:|---:|---:|")
     for fw, methods in (("torch", TORCH_METHODS), ("jax", JAX_METHODS)):
-        for B, C in SHAPES:
+        if args.framework not in ("all", fw):
+            continue
+        for B, C in SHAPES + ([LARGE] if args.large else []):
             ms = _child("time", fw, B, C, reps)
             base = ms[methods[0]]
             for m in methods:

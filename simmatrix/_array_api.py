@@ -51,6 +51,31 @@ def logsumexp(xp: Any, x: Any, axis: int) -> Any:
     return xp.squeeze(out, axis=axis)
 
 
+def _stop_gradient(xp: Any, x: Any) -> Any:
+    """``x`` as a constant for autodiff (torch ``detach``, jax ``stop_gradient``)."""
+    if _is_torch(xp):
+        return x.detach()
+    if _is_jax(xp):
+        import jax
+
+        return jax.lax.stop_gradient(x)
+    return x
+
+
+def _is_concrete(xp: Any, x: Any) -> bool:
+    """Whether ``x`` holds values Python may look at: not traced by jit, compile or vmap."""
+    if _is_torch(xp):
+        import torch
+
+        return not (torch.compiler.is_compiling()
+                    or torch._C._functorch.is_functorch_wrapped_tensor(x))
+    if _is_jax(xp):
+        import jax
+
+        return not isinstance(x, jax.core.Tracer)
+    return True
+
+
 def _is_torch(xp) -> bool:
     # by name, not array_api_compat.is_torch_namespace: its lru_cache makes dynamo warn
     return getattr(xp, "__name__", "") in ("array_api_compat.torch", "torch")

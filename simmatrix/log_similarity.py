@@ -12,21 +12,19 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._array_api import _device, _is_jax, _is_torch, _to_numpy
-from .errors import SimMatrixError
+from ._array_api import _device, _is_jax, _to_numpy
+from .errors import SimMatrixError, quote_list
 from .matrix import SimilarityMatrix
 
 
 class Tables(NamedTuple):
     """The arrays the loss reads, in the logits' framework.
 
-    Dense: ``log_S`` or ``S`` of shape (C, C) (torch gets ``S``: its fused loss multiplies
-    probabilities and falls back to logs only for rows that would underflow). Top-k sparse:
-    ``indices`` and ``log_values`` of shape (C, k).
+    Dense: ``log_S`` of shape (C, C). Top-k sparse: ``indices`` and ``log_values`` of shape
+    (C, k). Always logs: ``log 1e-300 = -690.8`` is a float32 number, ``1e-300`` is not.
     """
 
     log_S: Any = None
-    S: Any = None
     indices: Any = None
     log_values: Any = None
 
@@ -39,14 +37,14 @@ class Tables(NamedTuple):
         return self.indices is not None
 
     def floats(self):
-        return [t for t in (self.log_S, self.S, self.log_values) if t is not None]
+        return [t for t in (self.log_S, self.log_values) if t is not None]
 
     def astype(self, xp, dtype) -> Tables:
         """Floating members cast to ``dtype`` (a float32 buffer meeting float64 logits)."""
         if all(t.dtype == dtype for t in self.floats()):
             return self
         return self._replace(**{name: xp.astype(getattr(self, name), dtype)
-                                for name in ("log_S", "S", "log_values")
+                                for name in ("log_S", "log_values")
                                 if getattr(self, name) is not None})
 
 
@@ -65,6 +63,14 @@ class LogSimilarity:
         Similarities in [0, 1]; zeros become ``-inf``. A sparse ``S`` (e.g. from
         :func:`simmatrix.transforms.top_k`) is stored as its ``k`` largest-support
         neighbours per row, so the loss never gathers a dense B×C slice of it.
+    classes : sequence of str, optional
+        With a :class:`~simmatrix.SimilarityMatrix`: the class order the loss will see
+        (e.g. ``dataset.classes``); ``S`` is re-ordered (and restricted) to it, and names
+        ``S`` lacks are an error listing them. With an array: the names of its rows.
+    dtype : numpy dtype
+        Of the dense table (float64 by default; ``simmatrix.torch.SimLoss`` keeps float32).
+        ``log S`` is taken in float64 and rounded once, a block of rows at a time, so
+        building it never holds more than the table and one block.
 
     Attributes
     ----------
@@ -83,20 +89,26 @@ class LogSimilarity:
            [       -inf,  0.        ]])
     """
 
-    def __init__(self, S: Any, classes: Any = None) -> None:
+    def __init__(self, S: Any, classes: Any = None, *, dtype: Any = np.float64) -> None:
         import scipy.sparse as sp
 
+        order = None
         if isinstance(S, SimilarityMatrix):
+            if classes is not None:
+                order = _class_order(S.classes, classes)
             classes = S.classes if classes is None else classes
             S = S.values
         if sp.issparse(S):
-            self._set(None, *_sparse_log(sp.csr_array(S)), classes)
+            S = sp.csr_array(S)
+            _check_square(S)
+            if order is not None:
+                S = S[order][:, order]
+            indices, log_values = _sparse_log(S)
+            self._set(None, indices, log_values.astype(dtype), classes)
         else:
             S = _to_numpy(S)
             _check_square(S)
-            with np.errstate(divide="ignore"):
-                log_S = np.where(S > 0, np.log(np.where(S > 0, S, 1.0)), -np.inf)
-            self._set(log_S, None, None, classes)
+            self._set(_log_table(S, dtype, order), None, None, classes)
 
     @classmethod
     def from_log(cls, log_S: Any, classes: Any = None) -> LogSimilarity:
@@ -137,8 +149,6 @@ class LogSimilarity:
                     out = Tables(indices=xp.asarray(self.indices, device=device),
                                  log_values=xp.asarray(self.log_values, dtype=dtype,
                                                        device=device))
-                elif _is_torch(xp):
-                    out = Tables(S=xp.asarray(np.exp(self.log_S), dtype=dtype, device=device))
                 else:
                     out = Tables(log_S=xp.asarray(self.log_S, dtype=dtype, device=device))
             self._cache[key] = out
@@ -149,19 +159,21 @@ class LogSimilarity:
         return f"LogSimilarity({self.n_classes} classes, {kind})"
 
 
-def _tables(xp, logits, S) -> Tables:
-    """``S`` as :class:`Tables` in the logits' namespace, device and dtype."""
+def _tables(xp, logits, S, dtype=None) -> Tables:
+    """``S`` as :class:`Tables` in the logits' namespace and device, in ``dtype``.
+
+    ``dtype`` defaults to the logits' (the loss passes float32 for half-precision logits).
+    """
     from array_api_compat import array_namespace, is_array_api_obj
 
-    device, dtype = _device(logits), logits.dtype
+    device, dtype = _device(logits), logits.dtype if dtype is None else dtype
     if isinstance(S, LogSimilarity):
         return S.arrays(xp, device, dtype)
     if is_array_api_obj(S) and not isinstance(S, np.ndarray):
         if array_namespace(S) is not xp:
             raise SimMatrixError("S is an array of another framework than the logits; "
                                  "pass a numpy array, a SimilarityMatrix or LogSimilarity")
-        S = xp.astype(S, dtype)
-        return Tables(S=S) if _is_torch(xp) else Tables(log_S=_log(xp, S))
+        return Tables(log_S=_log(xp, xp.astype(S, dtype)))
     if isinstance(S, SimilarityMatrix):  # immutable: prepare log S once, not on every call
         prepared = S._derived.get("log_similarity")
         if prepared is None:
@@ -175,6 +187,35 @@ def _log(xp, S):
     pos = S > 0
     one = xp.ones_like(S)
     return xp.where(pos, xp.log(xp.where(pos, S, one)), -float("inf") * one)
+
+
+def _log_table(S, dtype, order=None, block=1 << 22):
+    """``log S`` (``-inf`` for 0) as a new ``dtype`` array, ``block`` entries at a time.
+
+    ``order`` re-orders rows and columns (class alignment). Peak memory: the result plus
+    one block in float64, never a second C×C array.
+    """
+    n = S.shape[0]
+    out = np.empty((n, n), dtype=dtype)
+    step = max(1, block // max(n, 1))
+    with np.errstate(divide="ignore"):
+        for i in range(0, n, step):
+            rows = S[i:i + step] if order is None else S[order[i:i + step]][:, order]
+            np.log(np.asarray(rows, dtype=np.float64), out=out[i:i + step],
+                   casting="same_kind")
+    return out
+
+
+def _class_order(have, want):
+    """Positions in ``have`` of the names ``want``; names not in ``have`` are all listed."""
+    index = {c: i for i, c in enumerate(have)}
+    want = [str(c) for c in want]
+    missing = [c for c in want if c not in index]
+    if missing:
+        raise SimMatrixError(
+            f"{len(missing)} classes are not in S: {quote_list(missing)}; S has "
+            f"{len(have)} classes ({quote_list(have, limit=5)})")
+    return np.array([index[c] for c in want], dtype=np.intp)
 
 
 def _check_square(S):

@@ -3,12 +3,20 @@
 For logits ``z`` of one sample with label ``y`` and a similarity matrix ``S`` (row = true
 class, column = predicted class)::
 
-    L = -log Σ_c S[y, c] softmax(z)_c = -LSE(log_softmax(z) + log S[y])
+    L = -log Σ_c S[y, c] softmax(z)_c = LSE(z) - LSE(z + log S[y])
 
-The right-hand side is what is computed: no probability is formed, so the value and its
-gradient stay exact where ``softmax`` underflows. ``log 0 = -inf`` is prepared once by
-:class:`~simmatrix.LogSimilarity`; since ``S[y, y] = 1`` the LSE always has a finite term, so
-neither the value nor the gradient is ever NaN.
+computed as ``(max z - m) + LSE(z - max z) - LSE((z - m) + log S[y])`` with
+``m = max(z + log S[y])``: every difference that matters is taken between nearby numbers
+(exact in floating point), so the value and the gradient ``softmax(z) - q``,
+``q = softmax(z + log S[y])``, are exact to float32 rounding even at logits of 1e4, and
+no probability is formed that could underflow. ``log 0 = -inf`` is prepared once by
+:class:`~simmatrix.LogSimilarity`; since ``S[y, y] = 1`` the LSE always has a finite term,
+so neither the value nor the gradient is ever NaN. Half-precision logits are computed in
+float32 and the result rounded once, as ``torch.nn.functional.cross_entropy`` does.
+
+Around it, the conventions of ``torch.nn.CrossEntropyLoss``: ``weight``,
+``ignore_index=-100``, ``reduction``, ``label_smoothing`` and inputs of shape
+(N, C, d1, ...).
 
 The code is written once against the array API standard (``array-api-compat``); the
 ``log_softmax``/``logsumexp`` of torch, jax and (for numpy) ``scipy.special`` are used where
@@ -21,9 +29,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._array_api import _device, _is_torch, _like, log_softmax, logsumexp
+import numpy as np
+
+from ._array_api import (
+    _device,
+    _is_concrete,
+    _is_torch,
+    _like,
+    _stop_gradient,
+    log_softmax,
+    logsumexp,
+)
 from .errors import SimMatrixError
-from .log_similarity import Tables, _log, _tables
+from .log_similarity import Tables, _tables
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -33,44 +51,59 @@ def simloss(
     targets: Any,
     S: Any,
     *,
+    weight: Any = None,
+    ignore_index: int | None = -100,
     reduction: str = "mean",
-    weights: Any = None,
-    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    axis: int = 1,
     from_logits: bool = True,
     eps: float = 1e-8,
+    weights: Any = None,
 ) -> Any:
     r"""SimLoss of a batch: cross-entropy that gives credit for predicting similar classes.
 
     .. math:: L_i = -\log \sum_c S[y_i, c]\, p_{ic}
               = \mathrm{LSE}(z_i) - \mathrm{LSE}(z_i + \log S[y_i])
 
+    Same arguments, defaults and results as ``torch.nn.functional.cross_entropy`` with
+    class-index targets; with ``S = I`` it *is* cross-entropy.
+
     Parameters
     ----------
-    logits : array of shape (n_samples, n_classes)
+    logits : array of shape (N, C) or (N, C, d1, ...)
         Unnormalised scores (numpy, torch or jax; float). With ``from_logits=False``,
-        probabilities that sum to 1 per row.
-    targets : integer array of shape (n_samples,)
-        True class indices, in the same framework as ``logits``.
-    S : SimilarityMatrix, array of shape (n_classes, n_classes), scipy sparse or LogSimilarity
+        probabilities that sum to 1 along the class axis.
+    targets : integer array of shape (N,) or (N, d1, ...)
+        True class indices in ``[0, C)`` or ``ignore_index``. A value outside is an error
+        naming it (eagerly); under ``jax.jit`` that sample's loss is NaN instead.
+    S : SimilarityMatrix, array of shape (C, C), scipy sparse or LogSimilarity
         Row = true class, column = predicted class. An array in the logits' framework is
         used as it is (and may be traced by ``jax.jit``); anything else is converted once.
+    weight : array of shape (C,), optional
+        Per-class weights as in ``cross_entropy``: sample ``i`` counts ``weight[y_i]``
+        times and ``"mean"`` divides by the sum of ``weight[y_i]`` over non-ignored samples.
+    ignore_index : int or None
+        Samples with this target contribute 0 and do not count in the mean (-100, as torch).
     reduction : {"mean", "sum", "none"}
-        ``"none"`` returns the per-sample losses (0 where ``targets == ignore_index``).
-    weights : array of shape (n_classes,), optional
-        Per-class weights as in ``torch.nn.functional.cross_entropy``: sample ``i`` counts
-        ``weights[y_i]`` times and ``"mean"`` divides by the sum of those weights.
-    ignore_index : int, optional
-        Samples with this target contribute nothing (and do not count in the mean).
+        ``"none"`` returns the per-sample losses, shape (N, d1, ...).
+    label_smoothing : float in [0, 1]
+        As torch defines it: ``(1 - ε) · SimLoss + ε/C · Σ_c w_c (-log p_c)`` per sample
+        (``w = 1`` without ``weight``), i.e. the S-smoothed target mixed with uniform.
+    axis : int
+        The class axis of ``logits`` (1, as torch; optax puts it last: -1).
     from_logits : bool
         ``False`` takes probabilities and computes the paper's ``-log(Σ S[y] p + eps)``,
         which saturates at ``-log(eps)`` (18.42 for 1e-8); prefer logits.
     eps : float
         Only used with ``from_logits=False``.
+    weights : deprecated
+        The old name of ``weight``.
 
     Returns
     -------
-    loss : array of shape () or (n_samples,)
-        In the framework, device and dtype of ``logits``.
+    loss : array of shape () or (N, d1, ...)
+        In the framework and device of ``logits`` and, as ``cross_entropy``, its dtype
+        (float32 under torch autocast).
 
     Examples
     --------
@@ -86,58 +119,73 @@ def simloss(
     targets = _like(xp, targets, logits)
     if not xp.isdtype(logits.dtype, "real floating"):
         raise SimMatrixError(f"logits must be a real floating dtype, got {logits.dtype}")
-    tables = _tables(xp, logits, S)
-    return simloss_arrays(xp, logits, targets, tables, reduction=reduction, weights=weights,
-                          ignore_index=ignore_index, from_logits=from_logits, eps=eps)
+    tables = _tables(xp, logits, S, compute_dtype(xp, logits.dtype))
+    return simloss_arrays(xp, logits, targets, tables, weight=_weight(weight, weights),
+                          ignore_index=ignore_index, reduction=reduction,
+                          label_smoothing=label_smoothing, axis=axis,
+                          from_logits=from_logits, eps=eps)
 
 
-def simloss_arrays(xp, logits, targets, tables, *, reduction="mean", weights=None,
-                   ignore_index=None, from_logits=True, eps=1e-8):
+def simloss_arrays(xp, logits, targets, tables, *, weight=None, ignore_index=-100,
+                   reduction="mean", label_smoothing=0.0, axis=1, from_logits=True,
+                   eps=1e-8, weights=None):
     """:func:`simloss` with the namespace and ``log S`` arrays already resolved.
 
     ``tables`` is a :class:`Tables` as returned by :meth:`LogSimilarity.arrays`. Framework
     wrappers (:mod:`simmatrix.torch`, :mod:`simmatrix.jax`) call this so compiled code
     traces no namespace lookup.
     """
-    _reduce_check(reduction)
-    _check_inputs(xp, logits, targets, tables.n_classes)
-    tables = tables.astype(xp, logits.dtype)
-    valid = None if ignore_index is None else targets != ignore_index
-    safe = targets if valid is None else xp.where(valid, targets, xp.zeros_like(targets))
-    per = _per_sample(xp, logits, safe, tables, from_logits, eps)
+    weight = _weight(weight, weights)
+    check_options(reduction, label_smoothing)
+    z, y, shape = _flatten(xp, logits, targets, axis)
+    n = tables.n_classes
+    _check_inputs(xp, z, y, n)
+    out_dtype = _output_dtype(xp, logits)
+    z = xp.astype(z, compute_dtype(xp, z.dtype))
+    tables = tables.astype(xp, z.dtype)
+    valid = None if ignore_index is None else y != ignore_index
+    _check_targets(xp, y, valid, n, ignore_index)
+    safe = y if valid is None else xp.where(valid, y, xp.zeros_like(y))
+    per = _per_sample(xp, z, safe, tables, from_logits, eps)
+    per = xp.where((safe < 0) | (safe >= n), xp.full_like(per, float("nan")), per)
     w = None
-    if weights is not None:
-        w = xp.take(xp.asarray(weights, dtype=per.dtype, device=_device(per)), safe, axis=0)
+    if weight is not None:
+        weight = _float_like(xp, weight, per)
+        if weight.shape != (n,):
+            raise SimMatrixError(f"weight must have shape ({n},), got {tuple(weight.shape)}")
+        w = xp.take(weight, safe, axis=0)
+        per = per * w
+    if label_smoothing:
+        lp = log_softmax(xp, z) if from_logits else xp.log(z)
+        smooth = -xp.sum(lp if weight is None else lp * weight, axis=1)
+        per = (1.0 - label_smoothing) * per + (label_smoothing / n) * smooth
     if valid is not None:
+        per = xp.where(valid, per, xp.zeros_like(per))
         mask = xp.astype(valid, per.dtype)
         w = mask if w is None else w * mask
-        per = xp.where(valid, per, xp.zeros_like(per))
-    if w is not None:
-        per = per * w
-    if reduction == "none":
-        return per
-    if reduction == "sum":
-        return xp.sum(per)
-    return xp.sum(per) / xp.sum(w) if w is not None else xp.mean(per)
+    return xp.astype(_reduce(xp, per, w, reduction, shape), out_dtype)
 
 
 def _per_sample(xp, z, y, tables, from_logits, eps):
-    """Per-sample loss for safe (in-range) targets ``y``.
+    """Per-sample loss for in-range targets ``y`` and (M, C) logits ``z``.
 
-    ``-LSE(log_softmax(z) + log S[y])``: ``log_softmax`` is shifted by the row maximum, so
-    the terms are small where they matter and nothing cancels at logits of 1e4 in float32.
-    Eager torch gets the same formula fused by hand (:mod:`simmatrix._torch_loss`) unless
-    ``S`` itself needs a gradient; under ``torch.compile`` inductor fuses the generic one.
+    Torch runs a fused autograd function (:mod:`simmatrix._torch_loss`, one saved M×C
+    tensor) unless ``S`` itself needs a gradient; elsewhere the same formula in array-API
+    operations, which autodiff turns into the exact ``p - q``.
     """
     if from_logits and _is_torch(xp) and not any(t.requires_grad for t in tables.floats()):
-        from ._torch_loss import fused_simloss, use_fused
+        from ._torch_loss import fused_simloss
 
-        if use_fused():
-            return fused_simloss(z, y, tables)
+        return fused_simloss(z, y, tables)
     g, nbr = _log_rows(xp, tables, y)
-    if from_logits:
-        return -logsumexp(xp, _columns(xp, log_softmax(xp, z), nbr) + g, axis=1)
-    return -xp.log(xp.sum(xp.exp(g) * _columns(xp, z, nbr), axis=1) + eps)
+    if not from_logits:
+        return -xp.log(xp.sum(xp.exp(g) * _columns(xp, z, nbr), axis=1) + eps)
+    zk = _columns(xp, z, nbr)
+    mz = _stop_gradient(xp, xp.max(z, axis=1, keepdims=True))
+    m = _stop_gradient(xp, xp.max(zk + g, axis=1, keepdims=True))
+    m = xp.where(xp.isfinite(m), m, mz)  # only rows of an out-of-range target
+    return (logsumexp(xp, z - mz, axis=1) - logsumexp(xp, (zk - m) + g, axis=1)
+            + xp.squeeze(mz - m, axis=1))
 
 
 def _log_rows(xp, tables: Tables, y):
@@ -148,9 +196,7 @@ def _log_rows(xp, tables: Tables, y):
     """
     if tables.sparse:
         return xp.take(tables.log_values, y, axis=0), xp.take(tables.indices, y, axis=0)
-    if tables.log_S is not None:
-        return xp.take(tables.log_S, y, axis=0), None
-    return _log(xp, xp.take(tables.S, y, axis=0)), None
+    return xp.take(tables.log_S, y, axis=0), None
 
 
 def _columns(xp, x, nbr):
@@ -158,14 +204,96 @@ def _columns(xp, x, nbr):
     return x if nbr is None else xp.take_along_axis(x, nbr, axis=1)
 
 
-def _reduce_check(reduction):
+def _reduce(xp, per, w, reduction, shape):
+    """``cross_entropy``'s reductions: ``"mean"`` divides by the weight of what counts."""
+    if reduction == "none":
+        return xp.reshape(per, shape)
+    if reduction == "sum":
+        return xp.sum(per)
+    return xp.sum(per) / xp.sum(w) if w is not None else xp.mean(per)
+
+
+def compute_dtype(xp, dtype):
+    """The dtype the loss computes in: float32 for half-precision logits (as torch)."""
+    name = str(dtype).rsplit(".", 1)[-1].rsplit("'", 1)[0]
+    return xp.float32 if name in ("float16", "bfloat16") else dtype
+
+
+def _output_dtype(xp, logits):
+    """The logits' dtype; float32 under torch autocast, where cross-entropy runs in float32."""
+    if _is_torch(xp):
+        import torch
+
+        if torch.is_autocast_enabled(logits.device.type):
+            return torch.promote_types(logits.dtype, torch.float32)
+    return logits.dtype
+
+
+def _flatten(xp, logits, targets, axis):
+    """(N, C, d1, ...) logits and (N, d1, ...) targets as (M, C) and (M,), and the shape."""
+    if logits.ndim <= 2:
+        if axis not in (1, -1) and logits.ndim == 2:
+            logits = xp.permute_dims(logits, (1, 0))
+        return logits, targets, tuple(targets.shape)
+    axis = axis % logits.ndim
+    rest = [i for i in range(logits.ndim) if i != axis]
+    z = xp.permute_dims(logits, (*rest, axis))
+    want = tuple(z.shape[:-1])
+    if tuple(targets.shape) != want:
+        raise SimMatrixError(
+            f"targets must have shape {want} to match logits {tuple(logits.shape)} with the "
+            f"classes on axis {axis}, got {tuple(targets.shape)}")
+    return xp.reshape(z, (-1, z.shape[-1])), xp.reshape(targets, (-1,)), want
+
+
+def _float_like(xp, x, ref):
+    """``x`` as an array of ``ref``'s namespace, device and dtype (no device lookup for an
+    array already in ``xp``: array-api-compat's cached helpers make dynamo warn)."""
+    if not isinstance(x, (np.ndarray, list, tuple)) and hasattr(x, "dtype"):
+        return xp.astype(x, ref.dtype)
+    return xp.asarray(np.asarray(x), dtype=ref.dtype, device=_device(ref))
+
+
+def _weight(weight, weights):
+    if weights is None:
+        return weight
+    import warnings
+
+    warnings.warn("simloss(weights=...) is now weight=, as in torch", DeprecationWarning,
+                  stacklevel=3)
+    return weights if weight is None else weight
+
+
+def check_options(reduction, label_smoothing=0.0):
+    """One clear error for a bad ``reduction`` or ``label_smoothing``."""
     if reduction not in _REDUCTIONS:
         raise SimMatrixError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if not 0.0 <= float(label_smoothing) <= 1.0:
+        raise SimMatrixError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+
+
+
+def _check_targets(xp, y, valid, n, ignore_index):
+    """Name the first target outside ``[0, n)`` (eagerly; traced code cannot look)."""
+    if not _is_concrete(xp, y) or y.shape[0] == 0:
+        return
+    bad = (y < 0) | (y >= n)
+    if valid is not None:
+        bad = bad & valid
+    if not _is_concrete(xp, bad):  # jax stages out even ops on constants under jit
+        return
+    if bool(xp.any(bad)):
+        value = int(y[int(xp.argmax(xp.astype(bad, xp.int32)))])
+        ignore = "" if ignore_index is None else f" and is not ignore_index={ignore_index}"
+        raise SimMatrixError(
+            f"target value {value} is outside [0, {n}){ignore}; "
+            f"targets are class indices of the {n} classes of S")
 
 
 def _check_inputs(xp, logits, targets, n_classes):
     if logits.ndim != 2:
-        raise SimMatrixError(f"logits must have shape (n_samples, n_classes), got {logits.shape}")
+        raise SimMatrixError(
+            f"logits must have shape (N, C) or (N, C, d1, ...), got {tuple(logits.shape)}")
     if targets.ndim != 1 or targets.shape[0] != logits.shape[0]:
         raise SimMatrixError(
             f"targets must have shape ({logits.shape[0]},) to match logits {tuple(logits.shape)}"

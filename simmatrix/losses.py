@@ -1,9 +1,11 @@
 """Companion losses built from the same S or from ordered classes (numpy, torch, jax).
 
-All take ``logits`` (or probabilities with ``from_logits=False``) of shape
-(n_samples, n_classes) and integer ``targets`` of shape (n_samples,), return per-sample
+All take ``logits`` (or probabilities with ``from_logits=False``) of shape (N, C) or
+(N, C, d1, ...) and integer ``targets`` of shape (N,) or (N, d1, ...), return per-sample
 values with ``reduction="none"`` and their mean or sum otherwise, and are written once
-against the array API like :func:`simmatrix.simloss`.
+against the array API like :func:`simmatrix.simloss`, with its target and dtype rules: a
+target outside ``[0, C)`` is an error naming it, half-precision inputs are computed in
+float32 and the result returned in their dtype.
 
 - :func:`soft_label_cross_entropy`: cross-entropy to ``q = S[y] / Σ S[y]`` (soft labels,
   Bertinetto et al. 2020; SORD, Díaz & Marathe 2019).
@@ -20,14 +22,30 @@ from typing import Any
 
 from ._array_api import _device, _like, log_softmax
 from .log_similarity import _tables
-from .loss import _columns, _log_rows, _reduce_check, simloss
+from .loss import (
+    _check_inputs,
+    _check_targets,
+    _columns,
+    _flatten,
+    _log_rows,
+    _output_dtype,
+    check_options,
+    compute_dtype,
+)
+from .loss import _reduce as _reduce_shaped
 
 
-def _setup(logits, targets):
+def _setup(logits, targets, n_classes=None):
+    """Namespace, (M, C) inputs in the compute dtype, (M,) targets, output shape and dtype."""
     from array_api_compat import array_namespace
 
     xp = array_namespace(logits)
-    return xp, _like(xp, targets, logits)
+    z, y, shape = _flatten(xp, logits, _like(xp, targets, logits), 1)
+    n = z.shape[1] if z.ndim == 2 and n_classes is None else n_classes
+    _check_inputs(xp, z, y, n)
+    _check_targets(xp, y, None, n, None)
+    out = _output_dtype(xp, logits)
+    return xp, xp.astype(z, compute_dtype(xp, z.dtype)), y, shape, out
 
 
 def _log_probs(xp, x, from_logits):
@@ -38,11 +56,9 @@ def _probs(xp, x, from_logits):
     return xp.exp(log_softmax(xp, x)) if from_logits else x
 
 
-def _reduce(xp, per, reduction):
-    _reduce_check(reduction)
-    if reduction == "none":
-        return per
-    return xp.sum(per) if reduction == "sum" else xp.mean(per)
+def _reduce(xp, per, reduction, shape, out):
+    check_options(reduction)
+    return xp.astype(_reduce_shaped(xp, per, None, reduction, shape), out)
 
 
 def soft_label_cross_entropy(logits: Any, targets: Any, S: Any, *, reduction: str = "mean",
@@ -61,31 +77,40 @@ def soft_label_cross_entropy(logits: Any, targets: Any, S: Any, *, reduction: st
     >>> float(soft_label_cross_entropy(np.zeros((1, 2)), np.array([0]), S))  # log 2
     0.6931471805599453
     """
-    xp, targets = _setup(logits, targets)
-    tables = _tables(xp, logits, S)
-    g, nbr = _log_rows(xp, tables, targets)
-    logp = _columns(xp, _log_probs(xp, logits, from_logits), nbr)
+    xp, z, y, shape, out = _setup(logits, targets)
+    tables = _tables(xp, z, S)
+    g, nbr = _log_rows(xp, tables, y)
+    logp = _columns(xp, _log_probs(xp, z, from_logits), nbr)
     q = xp.exp(log_softmax(xp, g))  # S[y] / Σ S[y], from its logs
     terms = xp.where(q > 0, q * logp, xp.zeros_like(q))
-    return _reduce(xp, -xp.sum(terms, axis=1), reduction)
+    return _reduce(xp, -xp.sum(terms, axis=1), reduction, shape, out)
 
 
-def _cdf_gap(xp, logits, targets, from_logits):
+def _cdf_gap(xp, z, targets, from_logits):
     """``F - O``: predicted minus one-hot cumulative distribution, shape (n, K)."""
-    p = _probs(xp, logits, from_logits)
+    p = _probs(xp, z, from_logits)
     F = xp.cumulative_sum(p, axis=1)
     k = xp.arange(p.shape[1], device=_device(p))
     O = xp.astype(k[None, :] >= targets[:, None], p.dtype)  # noqa: E741
     return F - O
 
 
-def ranked_probability_score(logits: Any, targets: Any, *, reduction: str = "mean",
-                             from_logits: bool = True) -> Any:
-    r"""Ranked probability score for ordered classes (0 is perfect, at most 1).
+def ranked_probability_score(logits: Any, targets: Any, *, normalize: bool = True,
+                             reduction: str = "mean", from_logits: bool = True) -> Any:
+    r"""Ranked probability score for ordered classes (0 is perfect).
 
     .. math:: \mathrm{RPS}_i = \frac{1}{K-1} \sum_{k=1}^{K-1} (F_{ik} - O_{ik})^2
 
     with ``F`` the predicted cumulative distribution and ``O_k = [k ≥ y]``.
+
+    Parameters
+    ----------
+    normalize : bool
+        ``True`` (default) divides by ``K - 1``, the number of thresholds, so the score
+        is in [0, 1] whatever the number of classes (Epstein 1969; Murphy 1971).
+        ``False`` returns the plain sum ``Σ_k (F_k - O_k)²``, the convention of
+        ``dlordinal.metrics.ranked_probability_score`` (Janitza et al. 2016) and of the
+        formula most often quoted; it equals :func:`squared_emd` at unit spacing.
 
     Examples
     --------
@@ -93,11 +118,13 @@ def ranked_probability_score(logits: Any, targets: Any, *, reduction: str = "mea
     >>> p = np.array([[0.0, 0.0, 1.0]])  # all mass two classes away
     >>> float(ranked_probability_score(p, np.array([0]), from_logits=False))
     1.0
+    >>> float(ranked_probability_score(p, np.array([0]), normalize=False, from_logits=False))
+    2.0
     """
-    xp, targets = _setup(logits, targets)
-    gap = _cdf_gap(xp, logits, targets, from_logits)
-    k = logits.shape[1]
-    return _reduce(xp, xp.sum(gap[:, :-1] ** 2, axis=1) / (k - 1), reduction)
+    xp, z, y, shape, out = _setup(logits, targets)
+    total = xp.sum(_cdf_gap(xp, z, y, from_logits)[:, :-1] ** 2, axis=1)
+    k = z.shape[1]
+    return _reduce(xp, total / max(k - 1, 1) if normalize else total, reduction, shape, out)
 
 
 def squared_emd(logits: Any, targets: Any, *, values: Any = None, reduction: str = "mean",
@@ -116,12 +143,12 @@ def squared_emd(logits: Any, targets: Any, *, values: Any = None, reduction: str
     >>> float(squared_emd(p, np.array([1]), from_logits=False))
     0.5
     """
-    xp, targets = _setup(logits, targets)
-    gap = _cdf_gap(xp, logits, targets, from_logits)[:, :-1] ** 2
+    xp, z, y, shape, out = _setup(logits, targets)
+    gap = _cdf_gap(xp, z, y, from_logits)[:, :-1] ** 2
     if values is not None:
         v = xp.asarray(values, dtype=gap.dtype, device=_device(gap))
         gap = gap * (v[1:] - v[:-1])[None, :]
-    return _reduce(xp, xp.sum(gap, axis=1), reduction)
+    return _reduce(xp, xp.sum(gap, axis=1), reduction, shape, out)
 
 
 def expected_value_l1(logits: Any, targets: Any, values: Any, *, reduction: str = "mean",
@@ -141,11 +168,11 @@ def expected_value_l1(logits: Any, targets: Any, values: Any, *, reduction: str 
     >>> float(expected_value_l1(p, np.array([2]), [0.0, 1.0, 2.0], from_logits=False))
     1.0
     """
-    xp, targets = _setup(logits, targets)
-    p = _probs(xp, logits, from_logits)
+    xp, z, y, shape, out = _setup(logits, targets)
+    p = _probs(xp, z, from_logits)
     v = xp.asarray(values, dtype=p.dtype, device=_device(p))
-    per = xp.abs(xp.sum(p * v[None, :], axis=1) - xp.take(v, targets, axis=0))
-    return _reduce(xp, per, reduction)
+    per = xp.abs(xp.sum(p * v[None, :], axis=1) - xp.take(v, y, axis=0))
+    return _reduce(xp, per, reduction, shape, out)
 
 
 def expected_similarity(logits: Any, targets: Any, S: Any, *, reduction: str = "mean",
@@ -165,8 +192,13 @@ def expected_similarity(logits: Any, targets: Any, S: Any, *, reduction: str = "
     >>> float(expected_similarity(np.array([[0.0, 1.0]]), np.array([0]), S, from_logits=False))
     0.5
     """
-    per = simloss(logits, targets, S, reduction="none", from_logits=from_logits, eps=0.0)
-    from array_api_compat import array_namespace
+    xp, z, y, shape, out = _setup(logits, targets)
+    tables = _tables(xp, z, S)
+    g, nbr = _log_rows(xp, tables, y)
+    if from_logits:  # exp(-SimLoss): exact, and finite gradients (p_c (S[y, c] - E))
+        from .loss import _per_sample
 
-    xp = array_namespace(per)
-    return _reduce(xp, xp.exp(-per), reduction)
+        per = xp.exp(-_per_sample(xp, z, y, tables, True, 0.0))
+    else:  # linear in p: no log, so no 0 · inf = NaN in the gradient where E = 0
+        per = xp.sum(xp.exp(g) * _columns(xp, z, nbr), axis=1)
+    return _reduce(xp, per, reduction, shape, out)

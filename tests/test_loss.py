@@ -60,7 +60,7 @@ def test_identity_equals_torch_cross_entropy(backend):
     for red in ("mean", "sum", "none"):
         ref = F.cross_entropy(torch.from_numpy(z), torch.from_numpy(y), weight=torch.from_numpy(w),
                               ignore_index=int(Y[0]), reduction=red).numpy()
-        got = simloss(backend.array(z), backend.array(y), np.eye(C), weights=backend.array(w),
+        got = simloss(backend.array(z), backend.array(y), np.eye(C), weight=backend.array(w),
                       ignore_index=int(Y[0]), reduction=red)
         assert_allclose(backend.numpy(got), ref, rtol=1e-6, atol=1e-6)
 

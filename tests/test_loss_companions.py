@@ -175,3 +175,31 @@ def test_order_of_losses_property():
         assert np.all(sim <= soft + 1e-9)
 
     check()
+
+
+def test_rps_unnormalised_equals_dlordinal():
+    dl = pytest.importorskip("dlordinal.metrics")
+    rng = np.random.default_rng(4)
+    p = rng.dirichlet(np.ones(6), size=20)
+    y = rng.integers(0, 6, size=20)
+    ref = dl.ranked_probability_score(y, p)
+    got = ranked_probability_score(p, y, normalize=False, from_logits=False)
+    assert_allclose(float(got), ref, rtol=1e-12)
+    assert_allclose(float(ranked_probability_score(p, y, from_logits=False)), ref / 5,
+                    rtol=1e-12)
+
+
+def test_companions_follow_the_target_and_dtype_rules():
+    torch = pytest.importorskip("torch")
+    from simmatrix import SimMatrixError
+    from simmatrix.losses import soft_label_cross_entropy
+
+    z = torch.randn(4, 3, dtype=torch.float64)
+    with pytest.raises(SimMatrixError, match="target value 3"):
+        ranked_probability_score(z, torch.tensor([0, 1, 3, 2]))
+    half = z.to(torch.bfloat16)
+    y = torch.tensor([0, 1, 2, 2])
+    got = soft_label_cross_entropy(half, y, np.eye(3))
+    assert got.dtype == torch.bfloat16
+    ref = torch.nn.functional.cross_entropy(half.float(), y)
+    assert_allclose(float(got), float(ref), rtol=float(torch.finfo(torch.bfloat16).eps))

@@ -79,7 +79,7 @@ def test_torch_module_buffers_and_values():
     from simmatrix.torch import SimLoss
 
     crit = SimLoss(SimilarityMatrix(S), dtype=torch.float64, ignore_index=-1)
-    assert set(dict(crit.named_buffers())) == {"S"}
+    assert set(dict(crit.named_buffers())) == {"log_S"}
     y = torch.from_numpy(Y).clone()
     y[0] = -1
     z = torch.tensor(Z)
@@ -87,17 +87,17 @@ def test_torch_module_buffers_and_values():
     assert_allclose(float(crit(z, y)), expect, rtol=1e-12)
     from_tensor = SimLoss(torch.tensor(S, requires_grad=True), dtype=torch.float64,
                           ignore_index=-1)  # a tensor S is copied, detached, into the buffer
-    assert not from_tensor.S.requires_grad
+    assert not from_tensor.log_S.requires_grad
     assert_allclose(float(from_tensor(z, y)), expect, rtol=1e-12)
     crit32 = crit.to(torch.float32)  # .to() moves buffers like any module state
-    assert crit32.S.dtype == torch.float32
+    assert crit32.log_S.dtype == torch.float32
     z64 = torch.tensor(Z, requires_grad=True)  # float64 logits meet the float32 buffer
     value = crit32(z64, y)
     value.backward()
     assert value.dtype == torch.float64 and z64.grad.dtype == torch.float64
     assert_allclose(float(value), expect, rtol=1e-6)
-    sparse = SimLoss(sp.csr_array(S), reduction="none", weights=np.ones(C))
-    assert {"indices", "log_values", "weights"} <= set(dict(sparse.named_buffers()))
+    sparse = SimLoss(sp.csr_array(S), reduction="none", weight=np.ones(C))
+    assert {"indices", "log_values", "weight"} <= set(dict(sparse.named_buffers()))
     assert "top-3 sparse" in repr(sparse)
     assert_allclose(sparse(z.float(), torch.from_numpy(Y)).numpy(), reference_loss(Z, Y, S),
                     rtol=1e-5)

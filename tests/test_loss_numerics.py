@@ -1,0 +1,205 @@
+"""SimLoss values and gradients on adversarial inputs, in every float dtype.
+
+References are exact: mpmath (60 digits) for the values, float64 ``p - q`` with
+``q = softmax(z + log S[y])`` for the gradients, both computed from the *rounded* inputs the
+loss sees (logits in their dtype; S exact, in float64 or as a Python float).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _backends import backend_fixture
+from numpy.testing import assert_allclose
+
+import simmatrix
+from simmatrix import SimilarityMatrix
+
+backend = backend_fixture()
+mpmath = pytest.importorskip("mpmath")
+
+
+def exact_loss(z_row, y, S):
+    """-log Σ_c S[y, c] softmax(z)_c in 60-digit arithmetic."""
+    mpmath.mp.dps = 60
+    z = [mpmath.mpf(float(v)) for v in z_row]
+    m = max(z)
+    e = [mpmath.exp(v - m) for v in z]
+    num = mpmath.fsum(mpmath.mpf(float(s)) * v for s, v in zip(S[y], e, strict=True))
+    return float(mpmath.log(mpmath.fsum(e)) - mpmath.log(num))
+
+
+def exact_grad(z, y, S):
+    """p - q in float64 from z (any float dtype, taken exactly) and S."""
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        a = z + np.log(np.asarray(S, dtype=np.float64)[y])
+    p = np.exp(z - z.max(1, keepdims=True))
+    q = np.exp(a - a.max(1, keepdims=True))
+    return p / p.sum(1, keepdims=True) - q / q.sum(1, keepdims=True)
+
+
+def adversarial(C=6, seed=0):
+    """Rows that break naive formulas, with a similarity that has zeros and tiny entries.
+
+    One-hot logits (one huge, rest 0), ties at a huge value, huge gaps between classes
+    similar to the label, the mass on a class with S = 0, S entries far below float32's
+    range (1e-300, 1e-60), and ordinary rows.
+    """
+    rng = np.random.default_rng(seed)
+    S = rng.uniform(0.05, 0.9, size=(C, C))
+    S[rng.uniform(size=(C, C)) < 0.3] = 0.0
+    S[0, 1:3] = [1e-300, 1e-60]
+    S[1, 2:4] = [1e-45, 0.5]
+    np.fill_diagonal(S, 1.0)
+    rows, ys = [], []
+    for y in range(C):
+        zero = int(np.flatnonzero(S[y] == 0)[0]) if (S[y] == 0).any() else (y + 1) % C
+        other = (y + 1) % C
+        big = np.zeros(C)
+        big[zero] = 1e4                         # sure of a class with S = 0
+        rows += [big, np.full(C, 1e4)]          # ties at a huge value
+        tie = np.full(C, 1e4)
+        tie[other] += 0.5                       # huge logits, small differences
+        rows += [tie, rng.normal(scale=1e4, size=C), rng.normal(scale=3.0, size=C)]
+        gap = np.zeros(C)
+        gap[other] = 300.0                      # a gap that sends tiny S entries into play
+        rows += [gap, -big]
+        ys += [y] * 7
+    return np.array(rows), np.array(ys), S
+
+
+def paper_setting():
+    """90 ordered classes, S = r^|i-j| with r = 0.1, the farthest class ahead by 300."""
+    i = np.arange(90)
+    S = 0.1 ** np.abs(i[:, None] - i[None, :]).astype(np.float64)
+    z = np.zeros((1, 90))
+    z[0, 89] = 300.0
+    return z, np.array([0]), S
+
+
+CASES = [adversarial(), adversarial(C=9, seed=1), paper_setting()]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_exact_on_adversarial_rows(backend, case, sparse):
+    z64, y, S = CASES[case]
+    z = z64.astype(np.float32)
+    ref = np.array([exact_loss(r, t, S) for r, t in zip(z, y, strict=True)])
+    table = SimilarityMatrix(S)
+    if sparse:
+        table = simmatrix.transforms.top_k(table, S.shape[0], sparse=True)
+    got = backend.numpy(simmatrix.simloss(backend.array(z), backend.array(y), table,
+                                          reduction="none"))
+    assert got.dtype == np.float32
+    # relative 1e-6; below a loss of 0.3, absolute 3e-7 (two float32 roundings of the
+    # O(1) log-sums whose difference it is: F.cross_entropy's own error is eps·LSE(z))
+    assert_allclose(got, ref, rtol=1e-6, atol=3e-7)
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_float32_gradient_exact_torch(case):
+    torch = pytest.importorskip("torch")
+    z64, y, S = CASES[case]
+    z = torch.tensor(z64, dtype=torch.float32, requires_grad=True)
+    simmatrix.simloss(z, torch.tensor(y), SimilarityMatrix(S), reduction="sum").backward()
+    assert_allclose(z.grad.numpy(), exact_grad(z.detach().numpy(), y, S), rtol=0, atol=1e-6)
+    from simmatrix.torch import SimLoss
+
+    z.grad = None
+    SimLoss(S, reduction="sum")(z, torch.tensor(y)).backward()
+    assert_allclose(z.grad.numpy(), exact_grad(z.detach().numpy(), y, S), rtol=0, atol=1e-6)
+
+
+def test_issue_example_gradient():
+    torch = pytest.importorskip("torch")
+    S = np.array([[1.0, 0, 0], [0, 1.0, 0.5], [0, 0, 1.0]])
+    z = torch.tensor([[1e4, 0.0, 0.0]], requires_grad=True)
+    simmatrix.simloss(z, torch.tensor([1]), S).backward()
+    assert_allclose(z.grad.numpy()[0], [1.0, -2 / 3, -1 / 3], rtol=0, atol=1e-7)
+
+
+def test_paper_setting_value():
+    z, y, S = paper_setting()
+    torch = pytest.importorskip("torch")
+    from simmatrix.torch import SimLoss
+
+    got = SimLoss(S)(torch.tensor(z, dtype=torch.float32), torch.tensor(y)).item()
+    assert_allclose(got, 300.0 - np.log(1.0 + np.exp(300.0) * 1e-89), rtol=1e-6)
+
+
+HALF = ["float16", "bfloat16"]
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_half_precision_torch_as_accurate_as_cross_entropy(dtype, case):
+    """Half logits: float32 inside, result rounded once to the logits' dtype.
+
+    The bound is what ``F.cross_entropy`` reaches on the same half logits (S = I): its
+    error against the exact value, and at least the rounding of the result.
+    """
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    dt = getattr(torch, dtype)
+    z64, y, S = CASES[case]
+    z64 = np.clip(z64, -6e4, 6e4) if dtype == "float16" else z64
+    z = torch.tensor(z64, dtype=torch.float32).to(dt).requires_grad_()
+    zf = z.detach().float().numpy()
+    yt = torch.tensor(y)
+    half_eps = float(torch.finfo(dt).eps)
+    ce = F.cross_entropy(z, yt, reduction="none")
+    eye = np.eye(S.shape[0])
+    ce_ref = np.array([exact_loss(r, t, eye) for r, t in zip(zf, y, strict=True)])
+    ce_err = np.abs(ce.detach().float().numpy() - ce_ref) / np.maximum(ce_ref, 1e-30)
+    tol = max(half_eps, float(ce_err.max()))
+    got = simmatrix.simloss(z, yt, SimilarityMatrix(S), reduction="none")
+    assert got.dtype == dt
+    ref = np.array([exact_loss(r, t, S) for r, t in zip(zf, y, strict=True)])
+    g = got.detach().float().numpy()
+    assert np.isfinite(g).all()
+    assert_allclose(g, ref, rtol=tol, atol=0)
+    got.sum().backward()
+    assert z.grad.dtype == dt and torch.isfinite(z.grad).all()
+    assert_allclose(z.grad.float().numpy(), exact_grad(zf, y, S), rtol=0, atol=2 * half_eps)
+
+
+def test_autocast_returns_float32_like_cross_entropy():
+    torch = pytest.importorskip("torch")
+    from simmatrix.torch import SimLoss
+
+    F = torch.nn.functional
+    g = torch.Generator().manual_seed(0)
+    lin = torch.nn.Linear(8, 5)
+    x, y = torch.randn(32, 8, generator=g), torch.randint(0, 5, (32,), generator=g)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = lin(x)
+        assert logits.dtype == torch.bfloat16
+        ref = F.cross_entropy(logits, y)
+        got = SimLoss(np.eye(5))(logits, y)
+    assert got.dtype == ref.dtype == torch.float32
+    assert_allclose(got.item(), ref.item(), rtol=1e-6)
+    got.backward()
+    assert lin.weight.grad is not None and torch.isfinite(lin.weight.grad).all()
+
+
+def test_jax_half_precision_finite_and_accurate():
+    jnp = pytest.importorskip("jax.numpy")
+    z64, y, S = CASES[0]
+    z = jnp.asarray(np.clip(z64, -6e4, 6e4), dtype=jnp.float16)
+    got = simmatrix.simloss(z, jnp.asarray(y), SimilarityMatrix(S), reduction="none")
+    assert got.dtype == jnp.float16
+    zf = np.asarray(z, dtype=np.float32)
+    ref = np.array([exact_loss(r, t, S) for r, t in zip(zf, y, strict=True)])
+    assert_allclose(np.asarray(got, dtype=np.float64), ref, rtol=float(jnp.finfo(z.dtype).eps))
+
+
+def test_expected_similarity_gradient_where_it_is_zero():
+    torch = pytest.importorskip("torch")
+    p = torch.tensor([[0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    e = simmatrix.losses.expected_similarity(p, torch.tensor([0]), np.eye(2),
+                                             from_logits=False)
+    e.backward()
+    assert e.item() == 0.0
+    assert_allclose(p.grad.numpy(), [[1.0, 0.0]])
