@@ -261,8 +261,11 @@ def _load_with_gensim(path: Path, format: str, limit: int | None) -> WordVectors
             from gensim.models.fasttext import load_facebook_vectors
 
             kv = load_facebook_vectors(str(path))
-        else:
+        elif format == "gensim":  # a pickle by design: only ever when asked for by name
             kv = KeyedVectors.load(str(path), mmap="r")
+        else:
+            raise MatrixFileError(f"unknown word-vector format {format!r}; choose one of "
+                                  + ", ".join(FORMATS))
     except (ValueError, EOFError, OSError, UnicodeDecodeError, KeyError, IndexError) as exc:
         raise MatrixFileError(
             f"cannot read word vectors {str(path)!r} as {format}: {' '.join(str(exc).split())}"
