@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 
 from ._files import parse_json
+from ._header import FILE_VERSION, META_KEY, header_parts, matrix_header
 from ._memory import dense_bytes, ensure_fits
 from .errors import InvalidMatrixError, MatrixFileError
-from .io import FILE_VERSION, META_KEY, WIDE_MAX_CLASSES, _header, _header_parts
 from .matrix import SimilarityMatrix
 
 
-def write_parquet(S: SimilarityMatrix, tmp: Path) -> None:
+def write_parquet(S: SimilarityMatrix, tmp: Path, wide_max: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -32,17 +32,17 @@ def write_parquet(S: SimilarityMatrix, tmp: Path) -> None:
                                                               names),
             "similarity": pa.array(coo.data),
         })
-        header = _header(S, "long")
+        header = matrix_header(S, "long")
         pandas_meta = None
-    elif len(S) <= WIDE_MAX_CLASSES:
+    elif len(S) <= wide_max:
         label = _label_column(S.classes)
         table = _wide_table(S, label)
-        header = _header(S, "wide")
+        header = matrix_header(S, "wide")
         header["label_column"] = label
         pandas_meta = _pandas_metadata(label)
     else:
         table = _rows_table(S)
-        header = _header(S, "rows")
+        header = matrix_header(S, "rows")
         pandas_meta = None
     meta = {META_KEY: json.dumps(header, ensure_ascii=False).encode()}
     if pandas_meta is not None:
@@ -133,7 +133,7 @@ def read_parquet(path: Path):
     where = f"'{path}' simmatrix metadata"
     if META_KEY in meta:
         header = parse_json(meta[META_KEY], where)
-    classes, metadata = _header_parts(header, where)
+    classes, metadata = header_parts(header, where)
     long = header.get("layout") == "long" or (
         not header and {"true_class", "predicted_class", "similarity"} <= set(names))
     n = len(classes) if classes is not None else (len(names) if not long else 0)

@@ -51,6 +51,7 @@ from ._files import (
     regular_file,
 )
 from ._files import check_writable as check_paths
+from ._header import header_parts, matrix_header
 from ._memory import dense_bytes, ensure_fits
 from ._stamp import file_stamp, is_unchanged
 from .catalogue import resolve
@@ -59,8 +60,6 @@ from .matrix import SimilarityMatrix, default_classes
 from .validate import check
 
 FORMATS = (".npy", ".parquet", ".csv")
-META_KEY = b"simmatrix"
-FILE_VERSION = 1
 WIDE_MAX_CLASSES = 1000  # dense .parquet: a wide labelled table up to here, then rows
 MAX_DENSE_BYTES = 4 << 30  # refuse to densify a sparse matrix into more than 4 GiB
 
@@ -91,18 +90,6 @@ def check_writable(path: str | os.PathLike, overwrite: bool = False) -> list[Pat
     return outs
 
 
-def _header(S: SimilarityMatrix, layout: str) -> dict[str, Any]:
-    return {
-        "format": "simmatrix",
-        "format_version": FILE_VERSION,
-        "layout": layout,
-        "shape": list(S.shape),
-        "dtype": str(S.dtype),
-        "classes": list(S.classes),
-        "metadata": S.metadata,
-    }
-
-
 # -- writing --------------------------------------------------------------------------------
 def save(
     S: SimilarityMatrix, path: str | os.PathLike, *, overwrite: bool = False,
@@ -119,7 +106,7 @@ def save(
         check(S)
     if fmt == ".npy":
         values = np.ascontiguousarray(_dense_for(S, path))
-        header = _header(S, "npy")
+        header = matrix_header(S, "npy")
         header["array_sha256"] = _array_digest(values)
         # Both files are written to temporaries first and moved into place together,
         # sidecar then array; a load checks the digest, so a pair from two saves is caught.
@@ -166,7 +153,7 @@ def _array_digest(values: np.ndarray) -> str:
 def _write_parquet(S: SimilarityMatrix, tmp: Path) -> None:
     from ._parquet import write_parquet
 
-    write_parquet(S, tmp)
+    write_parquet(S, tmp, WIDE_MAX_CLASSES)
 
 
 def _write_csv(S: SimilarityMatrix, tmp: Path, values: np.ndarray) -> None:
@@ -311,7 +298,7 @@ def _read_npy(path: Path):
         return values, (default_classes(n) if values.ndim == 2 else None), {}
     where = f"sidecar '{side}'"
     header = parse_json(read_text(side, "sidecar"), where)
-    classes, metadata = _header_parts(header, where)
+    classes, metadata = header_parts(header, where)
     if classes is None:
         raise MatrixFileError(f"{where} has no 'classes' list; is it a simmatrix sidecar?")
     if values.ndim >= 1 and len(classes) != values.shape[0]:
@@ -330,39 +317,6 @@ def _read_npy(path: Path):
             "delete the sidecar to load the bare array with classes 0..C-1"
         )
     return values, classes, metadata
-
-
-_META_TYPES = {"builder": (str, type(None)), "interchangeable": list, "transforms": list,
-               "sources": list, "orientation": str}
-
-
-def _header_parts(header: Any, where: str) -> tuple[tuple[str, ...] | None, dict[str, Any]]:
-    """The class names and metadata of a sidecar or parquet header, their types checked."""
-    if not isinstance(header, dict):
-        raise MatrixFileError(f"{where} must be a JSON object, got {type(header).__name__}")
-    classes = header.get("classes")
-    if classes is not None:
-        if not isinstance(classes, list) or not all(
-                isinstance(c, (str, int)) and not isinstance(c, bool) for c in classes):
-            raise MatrixFileError(f"{where}: 'classes' must be a list of names (strings)")
-        classes = tuple(map(str, classes))
-    metadata = header.get("metadata")
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        raise MatrixFileError(
-            f"{where}: 'metadata' must be a JSON object, got {type(metadata).__name__}"
-        )
-    for key, types in _META_TYPES.items():
-        if key in metadata and not isinstance(metadata[key], types):
-            raise MatrixFileError(f"{where}: metadata {key!r} has the wrong type "
-                                  f"({type(metadata[key]).__name__})")
-    pairs = metadata.get("interchangeable", [])
-    if not all(isinstance(p, list) and len(p) == 2 and all(isinstance(c, (str, int))
-                                                          for c in p) for p in pairs):
-        raise MatrixFileError(f"{where}: metadata 'interchangeable' must be a list of "
-                              "[class, class] pairs")
-    return classes, metadata
 
 
 def _read_parquet(path: Path):
