@@ -45,6 +45,20 @@ class Mapping(str, Enum):
     affine = "affine"
 
 
+#: Options every cosine-based builder (embedding, text) shares.
+CosineMapOption = Annotated[
+    Mapping,
+    typer.Option("--map", help="Cosine → [0, 1]: clip negatives to 0 (the paper), or "
+                 "affine (1 + cos) / 2."),
+]
+BlockTopKOption = Annotated[
+    int | None,
+    typer.Option("--top-k", "-k", min=0, help="Keep each class's K nearest classes, "
+                 "computed in blocks and saved sparse (for 100,000+ classes).",
+                 show_default=False),
+]
+
+
 def embedding(
     output: OutOption,
     classes: ClassesOption = None,
@@ -69,18 +83,9 @@ def embedding(
         typer.Option("--oov", help="Classes without a vector: error (list them all), drop "
                      "them from the matrix, or identity (only their diagonal is 1)."),
     ] = Oov.error,
-    mapping: Annotated[
-        Mapping,
-        typer.Option("--map", help="Cosine → [0, 1]: clip negatives to 0 (the paper), or "
-                     "affine (1 + cos) / 2."),
-    ] = Mapping.clip,
+    mapping: CosineMapOption = Mapping.clip,
     lower_bound: LowerBoundOption = 0.0,
-    top_k: Annotated[
-        int | None,
-        typer.Option("--top-k", "-k", min=0, help="Keep each class's K nearest classes, "
-                     "computed in blocks and saved sparse (for 100,000+ classes).",
-                     show_default=False),
-    ] = None,
+    top_k: BlockTopKOption = None,
     dtype: DtypeOption = Dtype.float64,
     force: ForceOption = False,
 ) -> None:

@@ -24,7 +24,7 @@ from ._common import (
     require_file,
     say,
 )
-from .build_embedding import Mapping
+from .build_embedding import BlockTopKOption, CosineMapOption, Mapping
 
 
 def text(
@@ -48,18 +48,9 @@ def text(
                      "the name: JSON {class: text}, CSV class,text, or 'class: text' lines.",
                      show_default=False),
     ] = None,
-    mapping: Annotated[
-        Mapping,
-        typer.Option("--map", help="Cosine → [0, 1]: clip negatives to 0 (the paper), or "
-                     "affine (1 + cos) / 2."),
-    ] = Mapping.clip,
+    mapping: CosineMapOption = Mapping.clip,
     lower_bound: LowerBoundOption = 0.0,
-    top_k: Annotated[
-        int | None,
-        typer.Option("--top-k", "-k", min=0, help="Keep each class's K nearest classes, "
-                     "computed in blocks and saved sparse (for 100,000+ classes).",
-                     show_default=False),
-    ] = None,
+    top_k: BlockTopKOption = None,
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Texts per call to the model.")
     ] = 64,
