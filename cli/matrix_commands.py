@@ -93,7 +93,7 @@ def _print_summary(file: Path, info: dict, limit: int) -> None:
         f"values     min {v['min']:.4g}  max {v['max']:.4g}  mean off-diagonal "
         f"{v['mean_off_diagonal']:.4g}  zeros off-diagonal {v['zero_fraction_off_diagonal']:.1%}",
         f"symmetric  {'yes' if info['symmetric'] else 'no'} (max |S - Sᵀ| "
-        f"{info['max_asymmetry']:.3g})",
+        f"{info['max_asymmetry']:.3g}){_sparse_note(info)}",
         f"vs. CE     off-diagonal mass per row: mean {mass['mean']:.4g}, max {mass['max']:.4g}; "
         f"{mass['identity_rows']} rows are plain cross-entropy",
         f"valid      {'yes' if info['validation']['valid'] else 'NO'}",
@@ -118,6 +118,13 @@ def _print_summary(file: Path, info: dict, limit: int) -> None:
         if n > limit:
             lines.append(f"  ... {n - limit} more (use --limit or --json)")
     say("\n".join(lines))
+
+
+def _sparse_note(info: dict) -> str:
+    """Why a top-k matrix is asymmetric: the definition is the dense one (validate's)."""
+    if info["sparse"] and not info["symmetric"]:
+        return "; entries not stored count as 0, so a pair kept in one row only is asymmetric"
+    return ""
 
 
 def _provenance(meta: dict) -> list[str]:

@@ -25,7 +25,9 @@ def plot(
     row: Annotated[str | None, typer.Option(help="Draw this class's neighbours as bars.")]
     = None,
     top: Annotated[int, typer.Option(min=1, help="Neighbours shown with --row.")] = 20,
-    order: Annotated[str, typer.Option(help=f"Heatmap order: {', '.join(ORDERS)}.")] = "auto",
+    order: Annotated[str, typer.Option(help=f"Heatmap order: {', '.join(ORDERS)} (auto: "
+                                       "a hierarchy's leaf order, clustered otherwise).")]
+    = "auto",
     scale: Annotated[str, typer.Option(help=f"Colour scale: {' or '.join(SCALES)} "
                                        "(off-diagonal spans 0 to the largest off-diagonal "
                                        "value).")] = "off-diagonal",

@@ -17,23 +17,34 @@ from .matrix import SimilarityMatrix
 MAX_LABELLED = 100  # axes are labelled up to this many classes
 MAX_CLUSTERED = 5_000  # average linkage needs C²/2 distances; above this, keep the order
 MAX_HEATMAP = 10_000  # a heatmap of more classes is a blur of more pixels than a screen has
-ORDERS = ("auto", "cluster", "given")
+ORDERS = ("auto", "cluster", "tree", "given")
 
 
 def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
     """Row/column order for a heatmap.
 
-    ``"given"`` keeps the matrix's order; ``"cluster"`` applies average-linkage hierarchical
-    clustering (scipy) to the distance ``1 − (S + Sᵀ)/2`` and takes its leaf order;
-    ``"auto"`` keeps the order of builders whose order already means something (class order,
-    hierarchy leaves) and clusters otherwise.
+    ``"given"`` keeps the matrix's order; ``"tree"`` takes the hierarchy's depth-first leaf
+    order, which the hierarchy builder stores as ``metadata["hierarchy"]["leaf_order"]``
+    (so CIFAR-100's superclasses show as 20 blocks); ``"cluster"`` applies average-linkage
+    hierarchical clustering (scipy) to the distance ``1 − (S + Sᵀ)/2`` and takes its leaf
+    order; ``"auto"`` is ``tree`` when the matrix has a tree order, ``given`` for ordered
+    classes (the order builder) or above 5,000 classes, and ``cluster`` otherwise.
     """
     if order not in ORDERS:
         raise BuildError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     n = len(S)
+    tree = _tree_order(S)
     if order == "auto":
-        given = S.metadata.get("builder") in ("order", "hierarchy") or n > MAX_CLUSTERED
-        order = "given" if given else "cluster"
+        if tree is not None:
+            order = "tree"
+        else:
+            given = S.metadata.get("builder") in ("order", "hierarchy") or n > MAX_CLUSTERED
+            order = "given" if given else "cluster"
+    if order == "tree":
+        if tree is None:
+            raise BuildError("the matrix has no tree order (only matrices built from a "
+                             "hierarchy keep one); use --order cluster or given")
+        return tree
     if order == "cluster" and n > MAX_CLUSTERED:
         raise BuildError(f"clustering {n} classes is too slow (limit {MAX_CLUSTERED}); "
                          "use --order given")
@@ -48,6 +59,23 @@ def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
     Z = linkage(squareform(np.clip(dist, 0, None), checks=False), method="average",
                 optimal_ordering=n <= 300)
     return leaves_list(Z)
+
+
+def _tree_order(S: SimilarityMatrix) -> np.ndarray | None:
+    """The stored leaf order as row numbers: classes the tree names first, in its order,
+    then any others (a matrix selected or extended after the build) in their own order."""
+    hier = S.metadata.get("hierarchy")
+    names = hier.get("leaf_order") if isinstance(hier, dict) else None
+    if not isinstance(names, list) or not names:
+        return None
+    seen: set[int] = set()
+    first = []
+    for name in names:
+        if isinstance(name, str) and name in S and S.index(name) not in seen:
+            seen.add(S.index(name))
+            first.append(S.index(name))
+    rest = [i for i in range(len(S)) if i not in seen]
+    return np.array(first + rest, dtype=np.intp)
 
 
 SCALES = ("off-diagonal", "full")

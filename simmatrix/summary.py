@@ -31,6 +31,8 @@ def summarize(S: SimilarityMatrix, top_k: int = 3, block: int = 1024) -> dict[st
     edges = np.linspace(0.0, top if top > 0 else 1.0, HIST_BINS + 1)
     if S.is_sparse:
         counts, mass, nearest, st = _sparse_parts(S, top_k, edges)
+        st.update(symmetric=report.stats.get("symmetric", True),  # one definition
+                  max_asymmetry=report.stats.get("max_asymmetry", 0.0))
     else:  # validate() already measured range, symmetry and off-diagonal mean
         counts, mass, nearest = _dense_parts(S, top_k, block, edges)
         st = report.stats
@@ -106,15 +108,28 @@ def _dense_parts(S: SimilarityMatrix, k: int, block: int, edges: np.ndarray):
         counts += _hist(rows[~np.isnan(rows)], edges)
         mass[start:start + len(rows)] = np.nansum(rows, axis=1)
         if k:
-            masked = np.where(np.isnan(rows), -np.inf, rows)
-            top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
-            order = np.argsort(-np.take_along_axis(masked, top, 1), axis=1, kind="stable")
-            top = np.take_along_axis(top, order, 1)
-            nearest += [_positive([(int(j), float(masked[r, j])) for j in top[r]])
-                        for r in idx]
+            nearest += _top_in_rows(np.where(np.isnan(rows), -np.inf, rows), k)
         else:
             nearest += [[] for _ in idx]
     return counts, mass, nearest
+
+
+def _top_in_rows(rows: np.ndarray, k: int) -> list:
+    """The ``k`` largest entries of each row, largest first, ties in column order.
+
+    One rule for every command (the sparse path and ``plot --row`` sort the same way): a
+    partition finds each row's k-th largest value, every entry at least that large is a
+    candidate, and candidates are sorted by (value descending, column ascending).
+    """
+    kth = -np.partition(-rows, k - 1, axis=1)[:, k - 1]
+    r, c = np.nonzero(rows >= kth[:, None])
+    v = rows[r, c]
+    order = np.lexsort((c, -v, r))
+    r, c, v = r[order], c[order], v[order]
+    starts = np.searchsorted(r, np.arange(len(rows)))
+    ends = np.append(starts[1:], len(r))
+    return [_positive([(int(c[i]), float(v[i])) for i in range(s, min(e, s + k))])
+            for s, e in zip(starts, ends)]
 
 
 def _sparse_parts(S: SimilarityMatrix, k: int, edges: np.ndarray):
@@ -129,8 +144,6 @@ def _sparse_parts(S: SimilarityMatrix, k: int, edges: np.ndarray):
     counts[0] += implicit
     lo = min(float(data.min()), 0.0) if implicit else float(data.min())
     mass = np.bincount(coo.row[off], weights=stored, minlength=n)
-    diff = (csr - csr.T).tocoo().data
-    asym = float(np.abs(np.nan_to_num(diff)).max()) if diff.size else 0.0
     nearest = []
     for r in range(n):  # one pass over each row's k stored neighbours
         lo_, hi_ = csr.indptr[r], csr.indptr[r + 1]
@@ -141,8 +154,7 @@ def _sparse_parts(S: SimilarityMatrix, k: int, edges: np.ndarray):
         nearest.append(_positive([(int(cols[i]), float(vals[i])) for i in order]))
     n_off = n * n - n
     zeros = implicit + int(np.count_nonzero(stored == 0))
-    stats = {"min": lo, "max": float(data.max()), "symmetric": asym <= 1e-6,
-             "max_asymmetry": asym,
+    stats = {"min": lo, "max": float(data.max()),
              "mean_off_diagonal": float(stored.sum()) / n_off if n_off else 0.0,
              "zero_fraction_off_diagonal": zeros / n_off if n_off else 0.0}
     return counts, mass, nearest, stats

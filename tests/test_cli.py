@@ -234,3 +234,43 @@ def test_validate_interchangeable_pairs(cli, tmp_path):
     assert res.code == 0 and "warning" not in res.err
     res = cli("validate", tmp_path / "m.parquet", "-i", "couch")
     assert_one_line_error(res, 2)
+
+
+def test_inspect_ties_in_column_order(cli, tmp_path):
+    cli("build", "order", "--n-classes", 90, "--reduction", 0.8, "-o", tmp_path / "a.parquet")
+    out = cli("inspect", tmp_path / "a.parquet", "--limit", 90).out
+    assert "  0: 1 0.8, 2 0.64, 3 0.512\n" in out
+    assert "  1: 0 0.8, 2 0.8, 3 0.64\n" in out
+    assert "  5: 4 0.8, 6 0.8, 3 0.64\n" in out  # not "6 0.8, 4 0.8" nor "7 0.64"
+    assert "  89: 88 0.8, 87 0.64, 86 0.512" in out
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("k", [None, 2])
+def test_validate_and_inspect_agree_on_symmetry(cli, tmp_path, sparse, k):
+    """One definition: max |S - Sᵀ| over all pairs, absent sparse entries being 0."""
+    import scipy.sparse as sp
+
+    from simmatrix import SimilarityMatrix
+    from simmatrix.transforms import top_k
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 0.9, (8, 8))
+    a = (a + a.T) / 2
+    np.fill_diagonal(a, 1)
+    S = SimilarityMatrix(a, [f"c{i}" for i in range(8)])
+    if k:
+        S = top_k(S, k)
+    dense = np.asarray(S.values)
+    if sparse:
+        S = S.replace(values=sp.csr_array(dense))
+    path = tmp_path / "m.parquet"
+    io.save(S, path)
+    asym = np.abs(dense - dense.T).max()
+    expected = asym <= 1e-6
+    assert expected == (k is None)
+    said = cli("validate", path).out
+    assert said.rstrip().endswith(", symmetric)" if expected else ", asymmetric)"), said
+    assert f"symmetric  {'yes' if expected else 'no'} (max |S - Sᵀ| {asym:.3g})" in \
+        cli("inspect", path).out
+    assert json.loads(cli("validate", path, "--json").out)["stats"]["symmetric"] == expected
