@@ -168,6 +168,35 @@ def convert(
     say(f"wrote {', '.join(map(str, written))}", err=True)
 
 
+def report(
+    file: Annotated[Path, typer.Argument(help="A matrix file or catalogue name.",
+                                         show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The page to write (.html).",
+                                         show_default=False)],
+    order: Annotated[str, typer.Option(help="Heatmap order: auto, cluster, tree or given "
+                                       "(auto: a hierarchy's leaf order, clustered "
+                                       "otherwise).")] = "auto",
+    force: ForceOption = False,
+) -> None:
+    """Write one self-contained HTML page about FILE: heatmap, search, validation, provenance.
+
+    The page opens offline (no network, no external scripts or fonts). Invalid matrices get
+    a page too, with their errors listed.
+    """
+    from simmatrix._files import check_writable
+    from simmatrix.plot import ORDERS
+    from simmatrix.report import write_report
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise SimMatrixError(f"'{output}': the report is an HTML page; name it *.html")
+    if order not in ORDERS:
+        raise SimMatrixError(f"--order must be one of {', '.join(ORDERS)}, got {order!r}")
+    check_writable([output], force)
+    S = io.load(file, validate=False)
+    write_report(S, output, overwrite=force, source=str(file), order=order)
+    say(f"wrote {output}", err=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("validate", epilog=examples(
         "simmatrix validate S.npy",
@@ -179,6 +208,11 @@ def register(app: typer.Typer) -> None:
         "simmatrix inspect S.parquet --top-k 5 --limit 50",
         "simmatrix inspect S.npy --json",
     ))(inspect)
+    app.command("report", epilog=examples(
+        "simmatrix report cifar100-wordnet-wup -o cifar100.html",
+        "simmatrix report S.parquet -o S.html --force",
+        "simmatrix report cifar100-hierarchy-lca -o lca.html --order cluster",
+    ))(report)
     app.command("convert", epilog=examples(
         "simmatrix convert S.npy S.parquet",
         "simmatrix convert cifar10-glove cifar10-glove.csv --force",
