@@ -140,8 +140,14 @@ def heatmap(S: SimilarityMatrix, *, order: str = "auto", title: str | None = Non
     return fig
 
 
-def neighbours(S: SimilarityMatrix, cls: str, *, top: int = 20, title: str | None = None) -> Any:
-    """A horizontal bar chart of the ``top`` classes most similar to true class ``cls``."""
+def neighbours(S: SimilarityMatrix, cls: str, *, top: int = 20, title: str | None = None,
+               names: dict[str, str] | None = None) -> Any:
+    """A horizontal bar chart of the ``top`` classes most similar to true class ``cls``.
+
+    ``names`` maps classes to human names shown beside them (``n01440764 (tench)``), as
+    :func:`simmatrix.summary.human_names` gives for wnids.
+    """
+    names = names or {}
     figure_mod = require("matplotlib.figure", "plot")
     try:
         i = S.index(cls)
@@ -155,9 +161,10 @@ def neighbours(S: SimilarityMatrix, cls: str, *, top: int = 20, title: str | Non
     fig = figure_mod.Figure(figsize=(7, 1.0 + 0.3 * top), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     ax.barh(range(top), row[idx], color="tab:blue")
-    ax.set_yticks(range(top), [S.classes[j] for j in idx])
+    shown = [f"{c} ({names[c]})" if c in names else c for c in S.classes]
+    ax.set_yticks(range(top), [shown[j] for j in idx])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"S[{cls}, predicted]")
-    ax.set_title(title or f"classes most similar to {cls!r}")
+    ax.set_title(title or f"classes most similar to {shown[i]!r}")
     return fig
