@@ -203,6 +203,9 @@ def report(
     order: Annotated[str, typer.Option(help="Heatmap order: auto, cluster, tree or given "
                                        "(auto: a hierarchy's leaf order, clustered "
                                        "otherwise).")] = "auto",
+    class_index: Annotated[Path | None, typer.Option(
+        help="imagenet_class_index.json: human names for wnid classes (default: WordNet's "
+             "first lemma, when WordNet is installed).", show_default=False)] = None,
     force: ForceOption = False,
 ) -> None:
     """Write one self-contained HTML page about FILE: heatmap, search, validation, provenance.
@@ -220,7 +223,8 @@ def report(
         raise SimMatrixError(f"--order must be one of {', '.join(ORDERS)}, got {order!r}")
     check_writable([output], force)
     S = io.load(file, validate=False)
-    write_report(S, output, overwrite=force, source=str(file), order=order)
+    names = human_names(S.classes, class_index, S.metadata)
+    write_report(S, output, overwrite=force, source=str(file), order=order, names=names)
     say(f"wrote {output}", err=True)
 
 

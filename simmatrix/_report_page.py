@@ -112,7 +112,10 @@ function decode(enc) {
   return out;
 }
 
-const N = D.n, names = D.classes, order = D.order, cells = D.cells;
+const N = D.n, names = D.classes, order = D.order, cells = D.cells, aliases = D.aliases;
+function nameOf(i) {  // "n01440764 (tench)" where a human name is known
+  return aliases && aliases[i] !== null ? names[i] + " (" + aliases[i] + ")" : names[i];
+}
 const M = cells.size, B = cells.block, V = decode(cells);
 document.title = "simmatrix report: " + D.title;
 $("title").textContent = D.title;
@@ -184,8 +187,8 @@ function cellAt(x, y) {
 }
 function label(cell) {  // a class, or a block of classes when pooled
   const first = cell * B, last = Math.min(N, first + B) - 1;
-  if (B === 1) return names[order[first]];
-  return names[order[first]] + " … " + names[order[last]] + " (" + (last - first + 1) +
+  if (B === 1) return nameOf(order[first]);
+  return nameOf(order[first]) + " … " + nameOf(order[last]) + " (" + (last - first + 1) +
     " classes)";
 }
 const tip = $("tooltip");
@@ -239,7 +242,7 @@ const byName = new Map(names.map((c, i) => [c, i]));
 const position = new Int32Array(N);
 order.forEach((c, p) => { position[c] = p; });
 function showRow(i) {
-  $("row-title").textContent = "Classes most similar to " + names[i] +
+  $("row-title").textContent = "Classes most similar to " + nameOf(i) +
     " (S[" + names[i] + ", predicted], largest first, ties in class order)";
   const list = $("row");
   list.replaceChildren();
@@ -249,29 +252,33 @@ function showRow(i) {
     const v = nearVals.getFloat32(4 * (i * K + j), true);
     const li = el("li"), bar = el("span", null, "bar");
     bar.style.width = Math.round(300 * Math.min(1, Math.max(0, v))) + "px";
-    li.append(el("span", names[col], "name"), bar, el("span", fmt(v), "value"));
+    li.append(el("span", nameOf(col), "name"), bar, el("span", fmt(v), "value"));
     list.append(li);
   }
   if (!list.children.length) list.append(el("li", "(no class above 0: a row of plain " +
     "cross-entropy)"));
   marked = Math.floor(position[i] / B); draw();
 }
+function norm(t) { return t.toLowerCase().replace(/[_\s]+/g, " ").trim(); }
 function search() {
   const q = $("search").value, matches = $("matches");
   matches.replaceChildren();
   if (!q) return;
   let i = byName.has(q) ? byName.get(q) : -1;
-  const low = q.toLowerCase(), found = [];
-  for (let c = 0; c < N && found.length < 12; c++)
-    if (names[c].toLowerCase().includes(low)) found.push(c);
+  const low = norm(q), found = [];
+  const hit = (c) => norm(names[c]).includes(low) || (aliases && aliases[c] !== null &&
+    norm(aliases[c]).includes(low));
+  const same = (c) => norm(names[c]) === low || (aliases && aliases[c] !== null &&
+    norm(aliases[c]) === low);
+  for (let c = 0; c < N && found.length < 12; c++) if (hit(c)) found.push(c);
   if (i < 0) {
-    const exact = found.filter((c) => names[c].toLowerCase() === low);
+    const exact = found.filter(same);
     if (exact.length === 1 || found.length === 1) i = exact.length ? exact[0] : found[0];
   }
   if (i >= 0) { showRow(i); return; }
   if (!found.length) { matches.append(el("li", "no class matches " + q)); return; }
   for (const c of found) {
-    const b = el("button", names[c]); b.type = "button";
+    const b = el("button", nameOf(c)); b.type = "button";
     b.addEventListener("click", () => { $("search").value = names[c]; showRow(c); });
     const li = el("li"); li.append(b); matches.append(li);
   }

@@ -36,7 +36,8 @@ POOLED_CELLS = 800  # cells a side of a pooled heatmap, at most
 NEAR_LONG, NEAR_SHORT = 20, 10  # nearest classes kept per class (short above 5,000 classes)
 
 
-def report_html(S: SimilarityMatrix, *, source: str | None = None, order: str = "auto") -> str:
+def report_html(S: SimilarityMatrix, *, source: str | None = None, order: str = "auto",
+                names: dict[str, str] | None = None) -> str:
     """The report page of ``S`` as one HTML string (pure: no file is read or written).
 
     Parameters
@@ -47,6 +48,9 @@ def report_html(S: SimilarityMatrix, *, source: str | None = None, order: str = 
         Where it came from (a file or catalogue name), shown under the title.
     order : {"auto", "cluster", "tree", "given"}
         Heatmap order, as :func:`simmatrix.plot.leaf_order`.
+    names : dict, optional
+        Human names shown beside classes and found by the search box, as
+        :func:`simmatrix.summary.human_names` gives for ImageNet wnids.
 
     Examples
     --------
@@ -67,6 +71,7 @@ def report_html(S: SimilarityMatrix, *, source: str | None = None, order: str = 
         "source": None if source is None else str(source),
         "n": n,
         "classes": list(S.classes),
+        "aliases": [names.get(c) for c in S.classes] if names else None,
         "order": [int(i) for i in idx],
         "cells": cells,
         "note": note,
@@ -87,14 +92,15 @@ def report_html(S: SimilarityMatrix, *, source: str | None = None, order: str = 
 
 
 def write_report(S: SimilarityMatrix, path: str | os.PathLike, *, overwrite: bool = False,
-                 source: str | None = None, order: str = "auto") -> None:
+                 source: str | None = None, order: str = "auto",
+                 names: dict[str, str] | None = None) -> None:
     """Write :func:`report_html` of ``S`` to ``path``, all or nothing.
 
     Without ``overwrite=True`` an existing file is never replaced.
     """
     from ._files import atomic_path
 
-    page = report_html(S, source=source, order=order)
+    page = report_html(S, source=source, order=order, names=names)
     with atomic_path(path, overwrite=overwrite) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(page)

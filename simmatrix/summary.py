@@ -28,7 +28,7 @@ def summarize(S: SimilarityMatrix, top_k: int = 3, block: int = 1024) -> dict[st
     >>> s["off_diagonal_mass"]["mean"], s["validation"]["valid"]
     (0.0, True)
     """
-    n = len(S)
+    n, names = len(S), S.classes
     report = validate(S)
     top = _off_diagonal_max(S, block)
     edges = np.linspace(0.0, top if top > 0 else 1.0, HIST_BINS + 1)
@@ -62,8 +62,8 @@ def summarize(S: SimilarityMatrix, top_k: int = 3, block: int = 1024) -> dict[st
             "max": float(mass.max()) if n else 0.0,
             "identity_rows": int((mass == 0).sum()),
         },
-        "top_k": {c: [[S.classes[j], round(v, 6)] for j, v in near]
-                  for c, near in zip(S.classes, nearest)},
+        "top_k": {c: [[names[j], round(v, 6)] for j, v in near]
+                  for c, near in zip(names, nearest)},
         "validation": report.to_dict(),
     }
 

@@ -303,3 +303,30 @@ def test_report_html_is_pure_and_json_is_recoverable():
     start = html.index('id="simmatrix-data">') + len('id="simmatrix-data">')
     data = json.loads(html[start:html.index("</script>", start)])
     assert data["classes"] == list(S.classes) and data["metadata"]["params"]["note"] == NOTE
+
+
+def test_wnids_are_searched_by_human_name(browser, cli, tmp_path):
+    """ImageNet's 1000 wnids: 'tench' finds n01440764, its neighbours match S; 'crane'
+    names two classes, so both are offered."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    import simmatrix
+
+    res = cli("report", "imagenet1k-wordnet-wup", "-o", tmp_path / "in.html")
+    assert res.code == 0, res
+    _open(browser, tmp_path / "in.html")
+    box = browser.find_element(By.ID, "search")
+    box.send_keys("Tench", Keys.ENTER)
+    assert "n01440764 (tench)" in _text(browser, "row-title")
+    shown = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#row .name')).map(e => e.textContent)")
+    S = simmatrix.load("imagenet1k-wordnet-wup")
+    expected = [S.classes[j] for j, _ in _nearest(S.to_dense().astype(np.float64), 0)]
+    assert [s.split(" (")[0] for s in shown] == expected
+    box.clear()
+    box.send_keys("crane", Keys.ENTER)
+    buttons = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#matches button')).map(b => b.textContent)")
+    assert "n02012849 (crane)" in buttons and "n03126707 (crane)" in buttons
+    assert not _errors(browser)
