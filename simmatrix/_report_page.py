@@ -120,7 +120,9 @@ const M = cells.size, B = cells.block, V = decode(cells);
 document.title = "simmatrix report: " + D.title;
 $("title").textContent = D.title;
 $("source").textContent = D.source === null ? "" : "from " + D.source;
-if (D.note) { $("note").textContent = D.note; $("note").hidden = false; }
+const notes = D.note ? [D.note] : [];
+if (V.some((x) => !Number.isFinite(x))) notes.push("magenta cells are not finite (NaN or ±inf)");
+if (notes.length) { $("note").textContent = notes.join("; "); $("note").hidden = false; }
 
 // -- colours: viridis, 9 stops interpolated
 const STOPS = [[68,1,84],[71,44,122],[59,81,139],[44,113,142],[33,144,141],[39,173,129],
@@ -135,7 +137,7 @@ const vmax = D.vmax > 0 ? D.vmax : 1;
 const image = document.createElement("canvas");
 image.width = M; image.height = M;
 (function paint() {
-  const ctx = image.getContext("2d"), img = ctx.createImageData(M, M);
+  const ctx = image.getContext("2d"), img = ctx.createImageData(Math.max(M, 1), Math.max(M, 1));
   for (let i = 0; i < M * M; i++) {
     const c = colour(V[i] / vmax);
     img.data[4 * i] = c[0]; img.data[4 * i + 1] = c[1]; img.data[4 * i + 2] = c[2];
@@ -164,7 +166,7 @@ function draw() {
   const W = canvas.width;
   ctx.imageSmoothingEnabled = false;
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, W);
-  ctx.drawImage(image, view.x0, view.y0, view.span, view.span, 0, 0, W, W);
+  if (M > 0) ctx.drawImage(image, view.x0, view.y0, view.span, view.span, 0, 0, W, W);
   const px = W / view.span;
   if (marked >= 0) {
     ctx.strokeStyle = "#ff3b30"; ctx.lineWidth = 2;

@@ -53,8 +53,8 @@ def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
     from scipy.cluster.hierarchy import leaves_list, linkage
     from scipy.spatial.distance import squareform
 
-    vals = S.to_dense().astype(np.float64)
-    dist = 1.0 - (vals + vals.T) / 2.0
+    vals = np.nan_to_num(S.to_dense().astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+    dist = 1.0 - (vals + vals.T) / 2.0  # an invalid S (the report draws those) stays finite
     np.fill_diagonal(dist, 0.0)
     Z = linkage(squareform(np.clip(dist, 0, None), checks=False), method="average",
                 optimal_ordering=n <= 300)

@@ -231,7 +231,7 @@ def test_provenance_and_validation_are_shown(browser, page):
 
 
 def test_invalid_matrix_gets_a_page_with_its_errors(browser, cli, tmp_path):
-    np.save(tmp_path / "bad.npy", np.array([[1.0, 0.2, 0.1], [0.3, 0.5, 0.0],
+    np.save(tmp_path / "bad.npy", np.array([[1.0, 0.2, np.nan], [0.3, 0.5, 0.0],
                                             [0.0, 1.4, 1.0]]))
     res = cli("report", tmp_path / "bad.npy", "-o", tmp_path / "bad.html")
     assert res.code == 0, res
@@ -239,6 +239,17 @@ def test_invalid_matrix_gets_a_page_with_its_errors(browser, cli, tmp_path):
     assert _text(browser, "valid").startswith("INVALID")
     errors = _text(browser, "errors")
     assert "S[2, 1] = 1.4 is outside [0, 1]" in errors and "S[1, 1] = 0.5 is not 1" in errors
+    assert "S[0, 2] = nan is not finite" in errors and "not finite" in _text(browser, "note")
+    assert not _errors(browser)
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_tiny_matrices_open_cleanly(browser, tmp_path, n):
+    from simmatrix.report import write_report
+
+    write_report(SimilarityMatrix(np.eye(n), [f"c{i}" for i in range(n)]), tmp_path / "t.html")
+    _open(browser, tmp_path / "t.html")
+    assert _text(browser, "title").endswith(f"{n} classes")
     assert not _errors(browser)
 
 
