@@ -197,10 +197,13 @@ def _near(S: SimilarityMatrix, info: dict, k: int) -> dict[str, Any]:
 def _checks(S: SimilarityMatrix, info: dict) -> list[list[Any]]:
     """The contract, item by item, measured on S (validate's messages give the details)."""
     values = S.values
-    data = values.tocoo().data if S.is_sparse else np.asarray(values)
-    finite = bool(np.isfinite(data).all())
-    with np.errstate(invalid="ignore"):
-        in_range = bool(finite and (data >= 0).all() and (data <= 1).all())
+    parts = [values.tocoo().data] if S.is_sparse else (
+        np.asarray(values[i:i + 1024]) for i in range(0, len(S), 1024))  # no C² temporary
+    finite = in_range = True
+    for part in parts:
+        finite &= bool(np.isfinite(part).all())
+        with np.errstate(invalid="ignore"):
+            in_range &= bool(((part >= 0) & (part <= 1)).all())
     diag = np.asarray(values.diagonal())
     lo, hi = info["values"]["min"], info["values"]["max"]
     return [
