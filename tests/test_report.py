@@ -341,3 +341,18 @@ def test_wnids_are_searched_by_human_name(browser, cli, tmp_path):
         "return Array.from(document.querySelectorAll('#matches button')).map(b => b.textContent)")
     assert "n02012849 (crane)" in buttons and "n03126707 (crane)" in buttons
     assert not _errors(browser)
+
+
+def test_hierarchy_report_is_in_tree_order():
+    """cifar100-hierarchy-lca: the heatmap rows follow the superclass tree (20 blocks)."""
+    import simmatrix
+    from simmatrix.report import report_html
+
+    S = simmatrix.load("cifar100-hierarchy-lca")
+    html = report_html(S)
+    start = html.index('id="simmatrix-data">') + len('id="simmatrix-data">')
+    order = json.loads(html[start:html.index("</script>", start)])["order"]
+    a = S.to_dense()[np.ix_(order, order)]
+    block = np.kron(np.eye(20), np.full((5, 5), 0.5))
+    np.fill_diagonal(block, 1)
+    np.testing.assert_array_equal(a, block)
