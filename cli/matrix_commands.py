@@ -11,7 +11,7 @@ from simmatrix import io
 from simmatrix._text import escape, shown
 from simmatrix.errors import InvalidMatrixError, SimMatrixError
 from simmatrix.matrix import SimilarityMatrix
-from simmatrix.summary import summarize
+from simmatrix.summary import find_row, human_names, nearest_in_row, summarize
 from simmatrix.validate import validate as validate_matrix
 
 from ._common import ForceOption, JsonOption, echo_json, say
@@ -66,34 +66,54 @@ def inspect(
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=0,
                                        help="Most similar classes shown per class.")] = 3,
     limit: Annotated[int, typer.Option(min=0, help="Classes listed in the text output.")] = 20,
+    row: Annotated[str | None, typer.Option(help="Show this class's nearest classes (a class, "
+                                            "or the human name of a wnid: tench).")] = None,
+    class_index: Annotated[Path | None, typer.Option(
+        help="imagenet_class_index.json: human names for wnid classes (default: WordNet's "
+             "first lemma, when WordNet is installed).", show_default=False)] = None,
     json: JsonOption = False,
 ) -> None:
-    """Shape, values, symmetry, nearest classes, and how far FILE is from plain cross-entropy."""
+    """Shape, values, symmetry, nearest classes, and how far FILE is from plain cross-entropy.
+
+    Classes that are ImageNet wnids (n01440764) are shown with their human name (tench).
+    """
     S = io.load(file, validate=False)
+    names = human_names(S.classes, class_index, S.metadata)
+    picked = find_row(S, row, names) if row is not None else None
     info = summarize(S, top_k=top_k)
+    if names:
+        info["human_names"] = names
+    if picked is not None:
+        near = nearest_in_row(S, picked, max(top_k, 1) if top_k else 10)
+        info["row"] = {"class": S.classes[picked], "name": names.get(S.classes[picked]),
+                       "nearest": [[S.classes[j], names.get(S.classes[j]), round(v, 6)]
+                                   for j, v in near]}
     if json:
         echo_json({"file": str(file), **info})
         return
-    _print_summary(file, info, limit)
+    _print_summary(file, info, limit, names)
 
 
-def _print_summary(file: Path, info: dict, limit: int) -> None:
+def _print_summary(file: Path, info: dict, limit: int, names: dict[str, str]) -> None:
+    def label(c: str) -> str:  # "n01440764 (tench)" where a human name is known
+        return f"{shown(c)} ({shown(names[c])})" if c in names else shown(c)
+
     v, mass = info["values"], info["off_diagonal_mass"]
     n = info["n_classes"]
     if n == 0:
         say(f"file       {shown(file)}\nshape      0 × 0 (no classes: nothing to train on)")
         return
-    names = ", ".join(map(shown, info["classes"][:limit])) + (" ..." if n > limit else "")
+    listed = ", ".join(map(label, info["classes"][:limit])) + (" ..." if n > limit else "")
     lines = [
         f"file       {shown(file)}",
         f"shape      {n} × {n}  {info['dtype']}{'  sparse' if info['sparse'] else ''}",
         f"builder    {shown(info['builder'] or 'unknown')}",
         *_provenance(info["metadata"]),
-        f"classes    {names}",
+        f"classes    {listed}",
         f"values     min {v['min']:.4g}  max {v['max']:.4g}  mean off-diagonal "
         f"{v['mean_off_diagonal']:.4g}  zeros off-diagonal {v['zero_fraction_off_diagonal']:.1%}",
         f"symmetric  {'yes' if info['symmetric'] else 'no'} (max |S - Sᵀ| "
-        f"{info['max_asymmetry']:.3g})",
+        f"{info['max_asymmetry']:.3g}){_sparse_note(info)}",
         f"vs. CE     off-diagonal mass per row: mean {mass['mean']:.4g}, max {mass['max']:.4g}; "
         f"{mass['identity_rows']} rows are plain cross-entropy",
         f"valid      {'yes' if info['validation']['valid'] else 'NO'}",
@@ -112,12 +132,26 @@ def _print_summary(file: Path, info: dict, limit: int) -> None:
     if any(info["top_k"].values()):
         lines.append("nearest    (most similar predicted classes per true class)")
         for c in info["classes"][:limit]:
-            near = ", ".join(f"{shown(d)} {s:.3g}" for d, s in info["top_k"][c]) \
+            near = ", ".join(f"{label(d)} {s:.3g}" for d, s in info["top_k"][c]) \
                 or "(none above 0)"
-            lines.append(f"  {shown(c)}: {near}")
+            lines.append(f"  {label(c)}: {near}")
         if n > limit:
             lines.append(f"  ... {n - limit} more (use --limit or --json)")
+    if "row" in info:
+        r = info["row"]
+        lines.append(f"row        {label(r['class'])}: most similar predicted classes")
+        for d, _, s in r["nearest"]:
+            lines.append(f"  {label(d)} {s:.4g}")
+        if not r["nearest"]:
+            lines.append("  (none above 0: this row is plain cross-entropy)")
     say("\n".join(lines))
+
+
+def _sparse_note(info: dict) -> str:
+    """Why a top-k matrix is asymmetric: the definition is the dense one (validate's)."""
+    if info["sparse"] and not info["symmetric"]:
+        return "; entries not stored count as 0, so a pair kept in one row only is asymmetric"
+    return ""
 
 
 def _provenance(meta: dict) -> list[str]:
@@ -161,6 +195,39 @@ def convert(
     say(f"wrote {', '.join(map(str, written))}", err=True)
 
 
+def report(
+    file: Annotated[Path, typer.Argument(help="A matrix file or catalogue name.",
+                                         show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The page to write (.html).",
+                                         show_default=False)],
+    order: Annotated[str, typer.Option(help="Heatmap order: auto, cluster, tree or given "
+                                       "(auto: a hierarchy's leaf order, clustered "
+                                       "otherwise).")] = "auto",
+    class_index: Annotated[Path | None, typer.Option(
+        help="imagenet_class_index.json: human names for wnid classes (default: WordNet's "
+             "first lemma, when WordNet is installed).", show_default=False)] = None,
+    force: ForceOption = False,
+) -> None:
+    """Write one self-contained HTML page about FILE: heatmap, search, validation, provenance.
+
+    The page opens offline (no network, no external scripts or fonts). Invalid matrices get
+    a page too, with their errors listed.
+    """
+    from simmatrix._files import check_writable
+    from simmatrix.plot import ORDERS
+    from simmatrix.report import write_report
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise SimMatrixError(f"'{output}': the report is an HTML page; name it *.html")
+    if order not in ORDERS:
+        raise SimMatrixError(f"--order must be one of {', '.join(ORDERS)}, got {order!r}")
+    check_writable([output], force)
+    S = io.load(file, validate=False)
+    names = human_names(S.classes, class_index, S.metadata)
+    write_report(S, output, overwrite=force, source=str(file), order=order, names=names)
+    say(f"wrote {output}", err=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("validate", epilog=examples(
         "simmatrix validate S.npy",
@@ -171,7 +238,13 @@ def register(app: typer.Typer) -> None:
         "simmatrix inspect cifar100-wordnet-wup",
         "simmatrix inspect S.parquet --top-k 5 --limit 50",
         "simmatrix inspect S.npy --json",
+        "simmatrix inspect imagenet1k-wordnet-wup --row tench",
     ))(inspect)
+    app.command("report", epilog=examples(
+        "simmatrix report cifar100-wordnet-wup -o cifar100.html",
+        "simmatrix report S.parquet -o S.html --force",
+        "simmatrix report cifar100-hierarchy-lca -o lca.html --order cluster",
+    ))(report)
     app.command("convert", epilog=examples(
         "simmatrix convert S.npy S.parquet",
         "simmatrix convert cifar10-glove cifar10-glove.csv --force",

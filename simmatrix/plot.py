@@ -17,23 +17,34 @@ from .matrix import SimilarityMatrix
 MAX_LABELLED = 100  # axes are labelled up to this many classes
 MAX_CLUSTERED = 5_000  # average linkage needs C²/2 distances; above this, keep the order
 MAX_HEATMAP = 10_000  # a heatmap of more classes is a blur of more pixels than a screen has
-ORDERS = ("auto", "cluster", "given")
+ORDERS = ("auto", "cluster", "tree", "given")
 
 
 def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
     """Row/column order for a heatmap.
 
-    ``"given"`` keeps the matrix's order; ``"cluster"`` applies average-linkage hierarchical
-    clustering (scipy) to the distance ``1 − (S + Sᵀ)/2`` and takes its leaf order;
-    ``"auto"`` keeps the order of builders whose order already means something (class order,
-    hierarchy leaves) and clusters otherwise.
+    ``"given"`` keeps the matrix's order; ``"tree"`` takes the hierarchy's depth-first leaf
+    order, which the hierarchy builder stores as ``metadata["hierarchy"]["leaf_order"]``
+    (so CIFAR-100's superclasses show as 20 blocks); ``"cluster"`` applies average-linkage
+    hierarchical clustering (scipy) to the distance ``1 − (S + Sᵀ)/2`` and takes its leaf
+    order; ``"auto"`` is ``tree`` when the matrix has a tree order, ``given`` for ordered
+    classes (the order builder) or above 5,000 classes, and ``cluster`` otherwise.
     """
     if order not in ORDERS:
         raise BuildError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     n = len(S)
+    tree = _tree_order(S)
     if order == "auto":
-        given = S.metadata.get("builder") in ("order", "hierarchy") or n > MAX_CLUSTERED
-        order = "given" if given else "cluster"
+        if tree is not None:
+            order = "tree"
+        else:
+            given = S.metadata.get("builder") in ("order", "hierarchy") or n > MAX_CLUSTERED
+            order = "given" if given else "cluster"
+    if order == "tree":
+        if tree is None:
+            raise BuildError("the matrix has no tree order (only matrices built from a "
+                             "hierarchy keep one); use --order cluster or given")
+        return tree
     if order == "cluster" and n > MAX_CLUSTERED:
         raise BuildError(f"clustering {n} classes is too slow (limit {MAX_CLUSTERED}); "
                          "use --order given")
@@ -42,12 +53,29 @@ def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
     from scipy.cluster.hierarchy import leaves_list, linkage
     from scipy.spatial.distance import squareform
 
-    vals = S.to_dense().astype(np.float64)
-    dist = 1.0 - (vals + vals.T) / 2.0
+    vals = np.nan_to_num(S.to_dense().astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+    dist = 1.0 - (vals + vals.T) / 2.0  # an invalid S (the report draws those) stays finite
     np.fill_diagonal(dist, 0.0)
     Z = linkage(squareform(np.clip(dist, 0, None), checks=False), method="average",
                 optimal_ordering=n <= 300)
     return leaves_list(Z)
+
+
+def _tree_order(S: SimilarityMatrix) -> np.ndarray | None:
+    """The stored leaf order as row numbers: classes the tree names first, in its order,
+    then any others (a matrix selected or extended after the build) in their own order."""
+    hier = S.metadata.get("hierarchy")
+    names = hier.get("leaf_order") if isinstance(hier, dict) else None
+    if not isinstance(names, list) or not names:
+        return None
+    seen: set[int] = set()
+    first = []
+    for name in names:
+        if isinstance(name, str) and name in S and S.index(name) not in seen:
+            seen.add(S.index(name))
+            first.append(S.index(name))
+    rest = [i for i in range(len(S)) if i not in seen]
+    return np.array(first + rest, dtype=np.intp)
 
 
 SCALES = ("off-diagonal", "full")
@@ -112,8 +140,14 @@ def heatmap(S: SimilarityMatrix, *, order: str = "auto", title: str | None = Non
     return fig
 
 
-def neighbours(S: SimilarityMatrix, cls: str, *, top: int = 20, title: str | None = None) -> Any:
-    """A horizontal bar chart of the ``top`` classes most similar to true class ``cls``."""
+def neighbours(S: SimilarityMatrix, cls: str, *, top: int = 20, title: str | None = None,
+               names: dict[str, str] | None = None) -> Any:
+    """A horizontal bar chart of the ``top`` classes most similar to true class ``cls``.
+
+    ``names`` maps classes to human names shown beside them (``n01440764 (tench)``), as
+    :func:`simmatrix.summary.human_names` gives for wnids.
+    """
+    names = names or {}
     figure_mod = require("matplotlib.figure", "plot")
     try:
         i = S.index(cls)
@@ -127,9 +161,10 @@ def neighbours(S: SimilarityMatrix, cls: str, *, top: int = 20, title: str | Non
     fig = figure_mod.Figure(figsize=(7, 1.0 + 0.3 * top), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     ax.barh(range(top), row[idx], color="tab:blue")
-    ax.set_yticks(range(top), [S.classes[j] for j in idx])
+    shown = [f"{c} ({names[c]})" if c in names else c for c in S.classes]
+    ax.set_yticks(range(top), [shown[j] for j in idx])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"S[{cls}, predicted]")
-    ax.set_title(title or f"classes most similar to {cls!r}")
+    ax.set_title(title or f"classes most similar to {shown[i]!r}")
     return fig

@@ -7,7 +7,10 @@ and a diagonal of exactly 1, and one unique, non-empty name per row. Two more th
 - an off-diagonal 1 means "predicting j for true class i is no mistake at all"; that is
   right only for classes declared interchangeable, so other 1s are a warning naming them;
 - symmetry is reported, not required: a matrix built from a confusion matrix is asymmetric
-  (row = true class, column = predicted class).
+  (row = true class, column = predicted class). One definition for dense and sparse
+  matrices: ``max |S[i, j] - S[j, i]| <= sym_atol`` over all pairs, an entry a sparse
+  matrix does not store being 0, as SimLoss reads it. So a top-k matrix that keeps a pair
+  in one row only is asymmetric (``validate`` and ``inspect`` both say so).
 
 :func:`validate` returns a :class:`ValidationReport`; :func:`check` raises
 :class:`~simmatrix.errors.InvalidMatrixError` with the first errors.
@@ -138,6 +141,7 @@ def validate(
         _check_values(report, vals, rows, cols)
         _check_diagonal(report, diag)
         _check_ones(report, vals, rows, cols, names, pairs)
+        _sparse_symmetry(report, values, sym_atol)
         return report
     vals = values if values.dtype.kind == "f" else values.astype(np.float64)
     diag = np.diagonal(vals)
@@ -198,6 +202,14 @@ def _check_ones(report, vals, rows, cols, names, pairs, n_ones=None) -> None:
             f"mistakes: {shown}{more}; declare such classes interchangeable if that is meant"
         )
     report.stats["off_diagonal_ones"] = len(listed)
+
+
+def _sparse_symmetry(report, values, sym_atol) -> None:
+    """The dense definition on stored entries: absent entries are 0 on either side."""
+    csr = values.tocsr()
+    diff = (csr - csr.T).tocoo().data
+    asym = float(np.abs(np.nan_to_num(diff)).max()) if diff.size else 0.0
+    report.stats.update(symmetric=asym <= sym_atol, max_asymmetry=asym)
 
 
 def _report_stats(report, t, diag, sym_atol) -> None:

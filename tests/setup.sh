@@ -7,11 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=python3  # the interpreter the README's test command runs pytest with
 
-# WordNet 3.0 comes from Debian's packages (nltk's downloader needs the internet).
-if command -v apt-get >/dev/null && ! dpkg -s wordnet-base wordnet-sense-index >/dev/null 2>&1; then
+# WordNet 3.0 comes from Debian's packages (nltk's downloader needs the internet);
+# chromium and its driver open the HTML report in tests/test_report.py (via selenium).
+APT_PACKAGES="wordnet-base wordnet-sense-index chromium chromium-driver"
+if command -v apt-get >/dev/null && ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wordnet-base wordnet-sense-index
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $APT_PACKAGES
 fi
 
 # torch pinned in the same call as everything else: the CPU build. An unpinned "torch",

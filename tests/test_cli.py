@@ -234,3 +234,136 @@ def test_validate_interchangeable_pairs(cli, tmp_path):
     assert res.code == 0 and "warning" not in res.err
     res = cli("validate", tmp_path / "m.parquet", "-i", "couch")
     assert_one_line_error(res, 2)
+
+
+def test_inspect_ties_in_column_order(cli, tmp_path):
+    cli("build", "order", "--n-classes", 90, "--reduction", 0.8, "-o", tmp_path / "a.parquet")
+    out = cli("inspect", tmp_path / "a.parquet", "--limit", 90).out
+    assert "  0: 1 0.8, 2 0.64, 3 0.512\n" in out
+    assert "  1: 0 0.8, 2 0.8, 3 0.64\n" in out
+    assert "  5: 4 0.8, 6 0.8, 3 0.64\n" in out  # not "6 0.8, 4 0.8" nor "7 0.64"
+    assert "  89: 88 0.8, 87 0.64, 86 0.512" in out
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("k", [None, 2])
+def test_validate_and_inspect_agree_on_symmetry(cli, tmp_path, sparse, k):
+    """One definition: max |S - Sᵀ| over all pairs, absent sparse entries being 0."""
+    import scipy.sparse as sp
+
+    from simmatrix import SimilarityMatrix
+    from simmatrix.transforms import top_k
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 0.9, (8, 8))
+    a = (a + a.T) / 2
+    np.fill_diagonal(a, 1)
+    S = SimilarityMatrix(a, [f"c{i}" for i in range(8)])
+    if k:
+        S = top_k(S, k)
+    dense = np.asarray(S.values)
+    if sparse:
+        S = S.replace(values=sp.csr_array(dense))
+    path = tmp_path / "m.parquet"
+    io.save(S, path)
+    asym = np.abs(dense - dense.T).max()
+    expected = asym <= 1e-6
+    assert expected == (k is None)
+    said = cli("validate", path).out
+    assert said.rstrip().endswith(", symmetric)" if expected else ", asymmetric)"), said
+    assert f"symmetric  {'yes' if expected else 'no'} (max |S - Sᵀ| {asym:.3g})" in \
+        cli("inspect", path).out
+    assert json.loads(cli("validate", path, "--json").out)["stats"]["symmetric"] == expected
+
+
+def _class_index():
+    from simmatrix import catalogue
+
+    return str(catalogue.folder() / "sources" / "imagenet_class_index.json")
+
+
+def _no_wordnet(monkeypatch, tmp_path):
+    """nltk's search path holds no WordNet (as on a machine that never installed it)."""
+    from simmatrix.sources.wordnet import data
+
+    monkeypatch.setattr(data, "nltk_data_path", lambda: [tmp_path / "empty"])
+    assert data.find_wordnet() is None
+
+
+def _reference_row(S, i, k):
+    a = np.asarray(S.to_dense(), dtype=np.float64)
+    js = sorted((j for j in range(len(a)) if j != i), key=lambda j: (-a[i, j], j))
+    return [(S.classes[j], a[i, j]) for j in js[:k] if a[i, j] > 0]
+
+
+@pytest.mark.filterwarnings("ignore:The multilingual functions")
+def test_wnids_get_wordnet_first_lemmas():
+    """The names equal nltk's first lemma of each synset, for all 1000 ImageNet wnids."""
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    import simmatrix
+    from simmatrix.sources.wordnet.data import find_wordnet
+    from simmatrix.summary import human_names
+
+    S = simmatrix.load("imagenet1k-wordnet-lca")  # no synsets in its metadata
+    names = human_names(S.classes)
+    wn = WordNetCorpusReader(str(find_wordnet()), None)
+    expected = {c: wn.synset_from_pos_and_offset("n", int(c[1:])).lemmas()[0].name()
+                for c in S.classes}
+    assert names == expected
+    assert human_names(["cat", "n1234"]) == {}  # not wnids: no names
+
+
+def test_inspect_row_by_human_name(cli):
+    import simmatrix
+
+    res = cli("inspect", "imagenet1k-wordnet-lca", "--row", "great white shark", "-k", 5,
+              "--limit", 2)
+    assert res.code == 0, res
+    assert "n01440764 (tench), n01443537 (goldfish) ..." in res.out
+    assert "row        n01484850 (great_white_shark)" in res.out
+    info = json.loads(cli("inspect", "imagenet1k-wordnet-lca", "--row", "Tench", "-k", 5,
+                          "--json").out)
+    S = simmatrix.load("imagenet1k-wordnet-lca")
+    assert info["row"]["class"] == "n01440764" and info["row"]["name"] == "tench"
+    expected = _reference_row(S, 0, 5)
+    assert [c for c, _, _ in info["row"]["nearest"]] == [c for c, _ in expected]
+    np.testing.assert_allclose([v for _, _, v in info["row"]["nearest"]],
+                               [v for _, v in expected], atol=1e-6)
+    assert info["human_names"]["n01443537"] == "goldfish"
+    res = cli("inspect", "imagenet1k-wordnet-lca", "--row", "crane")
+    assert_one_line_error(res, 2)
+    assert "n02012849" in res.err and "n03126707" in res.err
+
+
+def test_class_index_names_and_plot_row(cli, tmp_path):
+    CLASS_INDEX = _class_index()
+    index = json.loads(open(CLASS_INDEX).read())
+    info = json.loads(cli("inspect", "imagenet1k-wordnet-lca", "--class-index", CLASS_INDEX,
+                          "--json").out)
+    assert info["human_names"] == {w: name for w, name in index.values()}
+    res = cli("inspect", "imagenet1k-wordnet-lca", "--class-index", CLASS_INDEX, "--row",
+              "black swan")
+    assert res.code == 0 and "row        n01860187 (black swan)" in res.out
+    res = cli("plot", "imagenet1k-wordnet-lca", "--row", "tench", "--top", 5, "-o",
+              tmp_path / "t.png")
+    assert res.code == 0 and (tmp_path / "t.png").stat().st_size > 1000
+    (tmp_path / "bad.json").write_text('{"0": "tench"}')
+    res = cli("inspect", "imagenet1k-wordnet-lca", "--class-index", tmp_path / "bad.json")
+    assert_one_line_error(res, 2)
+
+
+def test_without_wordnet_wnids_only(cli, monkeypatch, tmp_path):
+    _no_wordnet(monkeypatch, tmp_path)
+    res = cli("inspect", "imagenet1k-wordnet-lca", "--limit", 3)
+    assert res.code == 0, res
+    assert "classes    n01440764, n01443537, n01484850 ..." in res.out
+    assert "human_names" not in json.loads(cli("inspect", "imagenet1k-wordnet-lca",
+                                               "--json").out)
+    res = cli("inspect", "imagenet1k-wordnet-lca", "--row", "tench")
+    assert_one_line_error(res, 2)
+    assert "simmatrix data wordnet" in res.err
+    assert cli("inspect", "imagenet1k-wordnet-lca", "--row", "n01440764").code == 0
+    # a WordNet build recorded its synsets: their names need no WordNet
+    res = cli("inspect", "imagenet1k-wordnet-wup", "--row", "tench", "--limit", 1)
+    assert res.code == 0 and "row        n01440764 (tench)" in res.out

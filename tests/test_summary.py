@@ -56,3 +56,55 @@ def test_large_sparse_needs_no_dense_matrix():
     assert s["off_diagonal_mass"]["mean"] == pytest.approx(0.5)
     assert s["top_k"]["0"] == [["1", 0.5]]
     assert s["symmetric"] is False
+
+
+def _ages(n=12, r=0.8):
+    i = np.arange(n)
+    return (r ** np.abs(i[:, None] - i)).astype(np.float64)
+
+
+def _reference_nearest(a, k):
+    """Largest first, ties in column order: plain Python sorting, the stated rule."""
+    n = len(a)
+    out = {}
+    for i in range(n):
+        order = sorted((j for j in range(n) if j != i), key=lambda j: (-a[i, j], j))
+        out[str(i)] = [[str(j), round(float(a[i, j]), 6)] for j in order[:k] if a[i, j] > 0]
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_nearest_ties_come_in_column_order(k):
+    a = _ages()
+    expected = _reference_nearest(a, k)
+    dense = summarize(SimilarityMatrix(a), top_k=k, block=5)
+    sparse = summarize(SimilarityMatrix(sp.csr_array(a)), top_k=k)
+    assert dense["top_k"] == expected
+    assert sparse["top_k"] == expected
+
+
+def test_nearest_ties_on_random_plateaus():
+    rng = np.random.default_rng(3)
+    a = rng.choice([0.0, 0.25, 0.5, 0.75], size=(30, 30))
+    np.fill_diagonal(a, 1)
+    for k in (1, 4, 29):
+        assert summarize(SimilarityMatrix(a), top_k=k, block=8)["top_k"] == \
+            _reference_nearest(a, k)
+
+
+@pytest.mark.parametrize("case", ["dense-sym", "dense-asym", "sparse-sym", "sparse-topk"])
+def test_symmetry_one_definition_dense_and_sparse(case):
+    """summarize (inspect) and validate agree, and both equal max |S - Sᵀ| with absent = 0."""
+    from simmatrix.validate import validate
+
+    a = _random(25, 5)
+    if "sym" in case.split("-")[1] and case.endswith("-sym"):
+        a = np.maximum(a, a.T)
+    if case == "sparse-topk":
+        a = np.asarray(top_k(SimilarityMatrix(a), 3).values)
+    S = SimilarityMatrix(sp.csr_array(a) if case.startswith("sparse") else a)
+    asym = np.abs(a - a.T).max()
+    s, v = summarize(S), validate(S).stats
+    assert s["symmetric"] == v["symmetric"] == bool(asym <= 1e-6)
+    assert s["max_asymmetry"] == pytest.approx(asym) and v["max_asymmetry"] == pytest.approx(asym)
+    assert (asym == 0) == case.endswith("-sym")

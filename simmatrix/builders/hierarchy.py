@@ -66,6 +66,8 @@ from ._hierarchy_index import (
 MEASURES = ("lca-height", "wup", "path", "soft", "mbm", "mbm-soft")
 #: Largest number of classes built as a dense C×C array (about 3 GB of float64).
 DENSE_LIMIT = 20_000
+#: Largest class count whose tree (leaf) order is kept in the metadata, for pictures.
+LEAF_ORDER_LIMIT = 10_000
 _LCA_ONLY = ("lca-height", "soft")  # a function of the LCA's height
 _DEPTH_ONLY = ("mbm", "mbm-soft")  # a function of the deepest common ancestor's depth
 
@@ -152,6 +154,9 @@ def hierarchy_matrix(
     extra = index.summary()
     extra.update(class_order=order_note,
                  internal_classes=int(np.count_nonzero(index.height[nodes] > 0)))
+    tree = np.argsort(nodes, kind="stable")  # the classes in depth-first (leaf) order
+    if len(names) <= LEAF_ORDER_LIMIT and np.any(tree != np.arange(len(names))):
+        extra["leaf_order"] = [names[i] for i in tree]  # by name: survives select()
     return SimilarityMatrix(values, names, {
         "builder": "hierarchy", "params": params, "sources": [_source(graph, g)],
         "hierarchy": extra,
