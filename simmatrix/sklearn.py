@@ -286,6 +286,7 @@ _SCORERS = {
     "mistake_severity": (_metrics.mistake_severity, False, "labels+S"),
     "expected_similarity": (None, True, "proba+S"),
     "top_k_average_similarity": (_metrics.top_k_average_similarity, True, "proba+S"),
+    "mistakes_at_k": (_metrics.mistakes_at_k, False, "proba+S"),
 }
 
 
@@ -299,7 +300,8 @@ def scorer(metric: str, S: Any = None, *, classes: Any = None, **kwargs: Any):
         ``"mistake_severity"``, ``"average_mae"``, ...) or ``"expected_similarity"``, the
         mean ``Σ_c S[y, c] p_c`` of the predicted probabilities
         (:func:`simmatrix.losses.expected_similarity`). Metrics where lower is better
-        (errors, severity) are negated, as scikit-learn's ``neg_mean_absolute_error``.
+        (errors, severity, mistakes@k, a mean distance) are negated, as scikit-learn's
+        ``neg_mean_absolute_error``.
     S : SimilarityMatrix, array, str or None
         The similarity the metric measures with (needed by ``mistake_severity``,
         ``expected_similarity``, ``top_k_average_similarity``); also the class list when
@@ -341,19 +343,22 @@ def scorer(metric: str, S: Any = None, *, classes: Any = None, **kwargs: Any):
             raise ValueError(f"scorer({metric!r}) needs S (or distance=)")
         if "distance" not in kwargs:
             kwargs["similarity"] = S
+        elif metric == "top_k_average_similarity":
+            greater = False  # a mean distance
     if needs.startswith("labels"):
         def score(y_true, y_pred):
             return fn(y_true, y_pred, classes=names, **kwargs)
         score.__name__ = metric
         return make_scorer(score, greater_is_better=greater)
-    return _ProbaScorer(metric, fn, names, kwargs)
+    return _ProbaScorer(metric, fn, names, kwargs, 1.0 if greater else -1.0)
 
 
 class _ProbaScorer:
     """``scorer(estimator, X, y)`` on ``predict_proba``, columns placed by class name."""
 
-    def __init__(self, metric, fn, names, kwargs):
+    def __init__(self, metric, fn, names, kwargs, sign):
         self.metric, self.fn, self.names, self.kwargs = metric, fn, names, kwargs
+        self.sign = sign
 
     def __call__(self, estimator, X, y_true, sample_weight=None):
         proba = estimator.predict_proba(X)
@@ -371,7 +376,7 @@ class _ProbaScorer:
             t = _metrics._labels(y_true, self.names, "y_true")
             per = np.sum(M[t] * full, axis=1)
             return float(np.average(per, weights=sample_weight))
-        return self.fn(y_true, full, classes=self.names, **self.kwargs)
+        return self.sign * self.fn(y_true, full, classes=self.names, **self.kwargs)
 
     def __repr__(self) -> str:
         return f"scorer({self.metric!r})"

@@ -268,6 +268,13 @@ def test_scorers_equal_their_formulas():
     top2 = np.argsort(-full, axis=1, kind="stable")[:, :2]
     assert_allclose(scorer("top_k_average_similarity", S, k=2)(clf, X, y),
                     np.mean(M[y[:, None], top2]))
+    D = np.abs(np.arange(5)[:, None] - np.arange(5)[None, :]).astype(float)
+    top3 = np.argsort(-full, axis=1, kind="stable")[:, :3]
+    miss = top3[:, 0] != y
+    assert_allclose(scorer("mistakes_at_k", classes=5, distance=D, k=3)(clf, X, y),
+                    -np.mean(D[y[miss, None], top3[miss]]))
+    assert_allclose(scorer("top_k_average_similarity", classes=5, distance=D, k=3)(clf, X, y),
+                    -np.mean(D[y[:, None], top3]))
     assert_allclose(scorer("accuracy", S)(clf, X, y), metrics.accuracy(y, pred, classes=5))
     with pytest.raises(ValueError, match="unknown metric 'mae'"):
         scorer("mae", S)
