@@ -18,11 +18,18 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import make_scorer
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .errors import MissingDependencyError
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import make_scorer
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+except ImportError as exc:  # pragma: no cover - only without the extra
+    raise MissingDependencyError('scikit-learn is needed for simmatrix.sklearn; install it '
+                                 'with: pip install "simmatrix[sklearn]"') from exc
 
 from . import metrics as _metrics
 from .boosting import simloss_grad_hess
