@@ -287,3 +287,21 @@ def test_scorers_equal_their_formulas():
                                                                   lower_bound=0.1)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import simmatrix.sklearn as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_import_simmatrix_does_not_import_sklearn():
+    import subprocess
+    import sys
+
+    code = "import sys, simmatrix; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
