@@ -198,7 +198,8 @@ def mistake_severity(y_true: Any, y_pred: Any, *, classes: Any, similarity: Any 
                      distance: Any = None) -> float:
     """Mean distance between truth and prediction over the mistakes (Bertinetto et al. 2020).
 
-    Give ``distance`` (e.g. the height of the lowest common ancestor in a hierarchy) or
+    Give ``distance`` (Bertinetto et al.'s ``H − depth(LCA)`` in a hierarchy, see
+    :func:`mistakes_at_k`, or the height of the lowest common ancestor) or
     ``similarity`` (a SimilarityMatrix; the distance is then ``1 - S[y, ŷ]``). NaN when there
     is no mistake.
 
