@@ -198,7 +198,8 @@ def mistake_severity(y_true: Any, y_pred: Any, *, classes: Any, similarity: Any 
                      distance: Any = None) -> float:
     """Mean distance between truth and prediction over the mistakes (Bertinetto et al. 2020).
 
-    Give ``distance`` (e.g. the height of the lowest common ancestor in a hierarchy) or
+    Give ``distance`` (Bertinetto et al.'s ``H − depth(LCA)`` in a hierarchy, see
+    :func:`mistakes_at_k`, or the height of the lowest common ancestor) or
     ``similarity`` (a SimilarityMatrix; the distance is then ``1 - S[y, ŷ]``). NaN when there
     is no mistake.
 
@@ -243,6 +244,56 @@ def top_k_average_similarity(y_true: Any, scores: Any, k: int, *, classes: Any,
     M, _ = _cost(similarity, distance, names)
     top = np.argsort(-s, axis=1, kind="stable")[:, :k]
     return float(np.mean(M[t[:, None], top]))
+
+
+def mistakes_at_k(y_true: Any, scores: Any, k: int, *, classes: Any, similarity: Any = None,
+                  distance: Any = None) -> float:
+    r"""Bertinetto et al. 2020's mistake severity@k: the top-k distance, over the mistakes.
+
+    .. math:: \frac{1}{k\,|M|} \sum_{i \in M} \sum_{j=1}^{k} d(y_i, \hat y_{ij}),
+              \qquad M = \{i : \hat y_{i1} \ne y_i\}
+
+    ``ŷ_i1 .. ŷ_ik`` are the ``k`` highest-scoring classes of sample ``i`` (ties: the
+    lower class index first). Only the samples whose top-1 prediction is wrong count, but
+    each counts all its ``k`` predictions, including a correct one further down (distance
+    0). With ``k = 1`` it is :func:`mistake_severity`; over all samples instead of the
+    mistakes it is :func:`top_k_average_similarity` ("average hierarchical distance@k").
+    In "Making Better Mistakes" ``d`` is their hierarchy distance ``H − depth(LCA)``
+    (``simmatrix build hierarchy --measure mbm`` gives ``S = 1 − d/H``, so pass
+    ``distance=H * (1 - S)``, or ``similarity=S`` for ``d/H``). Their code selects the
+    mistakes by ``d(y, ŷ_1) ≠ 0``, the same set whenever distinct classes have a positive
+    distance (classes that are leaves of a tree). NaN when there is no mistake.
+
+    Parameters
+    ----------
+    scores : array of shape (n_samples, n_classes)
+        Probabilities or logits, columns in the order of ``classes``.
+    k : int in 1..n_classes
+    distance, similarity : array of shape (n_classes, n_classes) or SimilarityMatrix
+        Exactly one: the distance ``d``, or a similarity with ``d = 1 − S``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> D = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 2.0], [2.0, 2.0, 0.0]])
+    >>> scores = np.array([[0.2, 0.5, 0.3], [0.6, 0.3, 0.1]])
+    >>> mistakes_at_k([0, 0], scores, 2, classes=3, distance=D)  # (1 + 2) / 2
+    1.5
+    """
+    names = _class_names(classes)
+    t = _labels(y_true, names, "y_true")
+    s = np.asarray(_to_numpy(scores), dtype=np.float64)
+    if s.shape != (t.size, len(names)):
+        raise SimMatrixError(f"scores must have shape ({t.size}, {len(names)}), got {s.shape}")
+    if not 1 <= k <= len(names):
+        raise SimMatrixError(f"k must be in 1..{len(names)}, got {k}")
+    M, sign = _cost(similarity, distance, names)
+    top = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    wrong = top[:, 0] != t
+    if not wrong.any():
+        return float("nan")
+    d = M[t[wrong, None], top[wrong]]
+    return float(np.mean(d if sign < 0 else 1.0 - d))
 
 
 def quadratic_weighted_kappa(y_true: Any, y_pred: Any, *, classes: Any) -> float:
@@ -375,6 +426,6 @@ def off_by_one_accuracy(y_true: Any, y_pred: Any, *, classes: Any) -> float:
 __all__: Sequence[str] = (
     "average_mae", "maximum_mae", "minimum_sensitivity", "off_by_one_accuracy",
     "accuracy", "mean_absolute_error", "mean_squared_error", "superclass_accuracy",
-    "failed_superclass_accuracy", "mistake_severity", "top_k_average_similarity",
+    "failed_superclass_accuracy", "mistake_severity", "mistakes_at_k", "top_k_average_similarity",
     "quadratic_weighted_kappa", "unimodal_share",
 )

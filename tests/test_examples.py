@@ -16,7 +16,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # script -> the modules it needs (beyond numpy and scikit-learn)
 NEEDS = {"digits_confusion.py": ["torch"], "ordinal_sweep.py": ["torch"],
-         "jax_optax.py": ["jax", "optax"], "numpy_train.py": []}
+         "jax_optax.py": ["jax", "optax"], "numpy_train.py": [],
+         "boosting.py": ["xgboost", "lightgbm"]}
 
 # script -> text its table must contain
 EXPECTED = {
@@ -25,6 +26,8 @@ EXPECTED = {
     "ordinal_sweep.py": ["accuracy", "MAE", "MSE", " 0.0 ", " 0.9 "],
     "jax_optax.py": ["jax + optax", "accuracy", "mistake severity", "cross-entropy", "SimLoss"],
     "numpy_train.py": ["numpy softmax regression", "accuracy", "cross-entropy", "SimLoss"],
+    "boosting.py": ["XGBoost", "LightGBM", "SimLossClassifier", "softmax (built-in)",
+                    "SimLoss, r = 0.9", "accuracy", "MAE", "expected sim."],
 }
 
 
