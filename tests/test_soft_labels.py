@@ -75,6 +75,7 @@ def test_refused_with_the_reason(kwargs, says):
     with pytest.raises(BuildError) as info:
         order_matrix(**kwargs)
     assert says in str(info.value)
+    assert "np." not in str(info.value)  # plain numbers, not numpy reprs
 
 
 def test_cli_kernel_and_alpha(cli, tmp_path):

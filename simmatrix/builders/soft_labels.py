@@ -119,14 +119,14 @@ def soft_label_kernel(n_classes: int, kernel: str, alpha: float | None = None) -
     if not (diag > 0).all():
         i = int(np.flatnonzero(~(diag > 0))[0])
         raise BuildError(f"the {kernel} soft label of class {i} gives it probability "
-                         f"{diag[i]!r}: it cannot be rescaled to a diagonal of 1")
+                         f"{float(diag[i])!r}: it cannot be rescaled to a diagonal of 1")
     S = P / diag[:, None]
     over = S > 1.0 + ROUNDING
     if over.any():
         i, j = (int(x) for x in np.argwhere(over)[0])
         raise BuildError(
             f"the {kernel} soft label of class {i} of {n_classes} puts more mass on class {j} "
-            f"than on class {i} (S[{i}, {j}] = {S[i, j]!r} after rescaling the diagonal to "
+            f"than on class {i} (S[{i}, {j}] = {float(S[i, j])!r} after rescaling the diagonal to "
             f"1), so it is no similarity; {_hint(kernel)}"
         )
     np.clip(S, 0.0, 1.0, out=S)  # ties for the mode: 1 + 2e-16 is rounding
