@@ -12,7 +12,9 @@ right sense is usually the one that fits the other names: ``tiger`` next to ``li
 3. scores each candidate by its mean similarity to its ``neighbours`` most similar other
    names (each counted through its current sense), plus ``prior_weight`` times the log of a
    frequency prior, minus ``zero_penalty`` for a sense SemCor never tagged while another
-   sense of the same name was tagged;
+   sense of the same name was tagged, plus ``first_bonus`` for WordNet's first sense (so
+   another sense must win by more than a close call: a list that says nothing about a
+   name keeps nltk's choice);
 4. gives every name its best candidate and repeats from step 3 until no choice changes
    (a fixed point; at most ``max_iter`` rounds). Ties go to WordNet's sense order.
 
@@ -194,7 +196,7 @@ def log_prior(tax, cands, counts) -> np.ndarray:
 
 def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours: int = 30,
                   prior_weight: float = 0.1, zero_penalty: float = 0.067,
-                  max_iter: int = 30) -> list[SenseChoice]:
+                  first_bonus: float = CLOSE_MARGIN, max_iter: int = 30) -> list[SenseChoice]:
     """One sense per name from its candidates, using the other names as context.
 
     Parameters
@@ -240,7 +242,8 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     for _ in range(max_iter):
         per_name[np.arange(m), owner] = -np.inf  # (candidate, name): similarity to its sense
         top = -np.partition(-per_name, k - 1, axis=1)[:, :k]
-        score = top.mean(axis=1) + prior_weight * prior - zero_penalty * untagged
+        score = (top.mean(axis=1) + prior_weight * prior - zero_penalty * untagged
+                 + first_bonus * (rank == 0))
         order = np.lexsort((rank, -np.round(score, 12), owner))
         starts = np.r_[0, np.flatnonzero(np.diff(owner[order])) + 1]
         best = order[starts]  # one per name, in name order
