@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from simmatrix.sources.wordnet.resolve import DEFAULT_SENSES
+
 from ._common import (
     Dtype,
     DtypeOption,
@@ -110,7 +112,7 @@ def wordnet(
                           "(Seco et al. 2004, no corpus) or an nltk ic-*.dat file.")
     ] = "intrinsic",
     mapping: MappingOption = None,
-    senses: SensesOption = Senses.context,
+    senses: SensesOption = Senses(DEFAULT_SENSES),
     senses_out: SensesOutOption = None,
     lower_bound: LowerBoundOption = 0.0,
     dtype: DtypeOption = Dtype.float64,

@@ -23,6 +23,7 @@ from ._common import (
 )
 from ._help import examples
 from .build_wordnet import (
+    DEFAULT_SENSES,
     MappingOption,
     Senses,
     SensesOption,
@@ -83,14 +84,14 @@ def wordnet_tree(
     dag: Annotated[bool, typer.Option("--dag", help="Keep every hypernym (a DAG) instead of "
                                       "each synset's first-listed one (a tree).")] = False,
     mapping: MappingOption = None,
-    senses: SensesOption = Senses.context,
+    senses: SensesOption = Senses(DEFAULT_SENSES),
     senses_out: SensesOutOption = None,
     force: ForceOption = False,
 ) -> None:
     """Write the WordNet hypernym tree above the classes as parent<TAB>child lines (.tsv).
 
     Classes may be wnids, synset names or plain names; a name's sense is chosen as for
-    build wordnet (from the other classes, --senses context).
+    build wordnet (--senses context: the sense that fits the other classes).
     """
     from simmatrix.sources.wordnet.graph import load_graph
     from simmatrix.sources.wordnet.resolve import resolve_classes

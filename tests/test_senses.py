@@ -32,7 +32,8 @@ def _cifar_truth(graph):
 
 def test_cifar100_context_agrees_with_the_curated_mapping(graph):
     truth = _cifar_truth(graph)
-    got = {r.cls: r.synset for r in resolve_classes(wf.cifar100_names(), graph)}
+    got = {r.cls: r.synset for r in resolve_classes(wf.cifar100_names(), graph,
+                                                     senses="context")}
     wrong = sorted(c for c in truth if got[c] != truth[c])
     assert len(wrong) <= 7, wrong
     # every animal the first sense gets wrong (a person, a fur, a wax) is right from context
@@ -71,7 +72,7 @@ def test_held_out_lists_from_wordnet(wn, graph):
                         (["edible_fruit.n.01", "vegetable.n.01", "dish.n.02"], 3)]:
         names, truth = _wordnet_list(wn, roots, 40, seed)
         first = [r.synset for r in resolve_classes(names, graph, senses="first")]
-        context = [r.synset for r in resolve_classes(names, graph)]
+        context = [r.synset for r in resolve_classes(names, graph, senses="context")]
         total["first"] += sum(a == t for a, t in zip(first, truth))
         total["context"] += sum(a == t for a, t in zip(context, truth))
         total["lost"] += sum(a == t != b for a, b, t in zip(first, context, truth))
@@ -80,11 +81,11 @@ def test_held_out_lists_from_wordnet(wn, graph):
     assert total["context"] >= 0.9 * total["n"] and total["lost"] <= 3, total
 
 
-def test_first_keeps_nltks_rule(wn, graph):
+def test_first_keeps_nltks_rule_and_is_the_default(wn, graph):
     names = ["tiger", "seal", "kite", "mouse", "plate", "crane", "bass"]
-    got = resolve_classes(names, graph, senses="first")
-    assert [r.synset for r in got] == [wn.synsets(n, "n")[0].name() for n in names]
-    assert all(r.chosen_by == "first sense" for r in got)
+    for got in (resolve_classes(names, graph, senses="first"), resolve_classes(names, graph)):
+        assert [r.synset for r in got] == [wn.synsets(n, "n")[0].name() for n in names]
+        assert all(r.chosen_by == "first sense" for r in got)
 
 
 def test_sense_counts_are_nltks_lemma_counts(wn, graph):
@@ -101,7 +102,7 @@ def test_sense_counts_are_nltks_lemma_counts(wn, graph):
 def test_metadata_records_every_choice(wn, graph):
     from simmatrix.builders.wordnet import wordnet_matrix
 
-    S = wordnet_matrix(["tiger", "lion", "leopard", "n01440764", "cheetah"])
+    S = wordnet_matrix(["tiger", "lion", "leopard", "n01440764", "cheetah"], senses="context")
     info = S.metadata["synsets"]
     assert S.metadata["params"]["senses"] == "context"
     assert info["tiger"]["synset"] == "tiger.n.02" and info["tiger"]["chosen_by"] == "context"
@@ -117,7 +118,8 @@ def test_metadata_records_every_choice(wn, graph):
 def test_senses_out_round_trip_through_mapping(cli, wn, tmp_path):
     names = "tiger,lion,leopard,seal,whale,dolphin"
     out, senses = tmp_path / "S.npy", tmp_path / "senses.tsv"
-    res = cli("build", "wordnet", "--names", names, "-o", out, "--senses-out", senses)
+    res = cli("build", "wordnet", "--names", names, "-o", out, "--senses", "context",
+              "--senses-out", senses)
     assert res.code == 0, res
     # the review table: the non-first choices with their gloss and runner-up
     assert "tiger.n.02" in res.err and "runner-up tiger.n.01" in res.err
@@ -129,7 +131,8 @@ def test_senses_out_round_trip_through_mapping(cli, wn, tmp_path):
     text = senses.read_text().replace("tiger\ttiger.n.02", "tiger\ttiger.n.01")
     senses.write_text(text)
     out2 = tmp_path / "S2.npy"
-    res = cli("build", "wordnet", "--names", names, "-o", out2, "--mapping", senses)
+    res = cli("build", "wordnet", "--names", names, "-o", out2, "--senses", "context",
+              "--mapping", senses)
     assert res.code == 0, res
     info = io.load(out2).metadata["synsets"]
     assert info["tiger"]["synset"] == "tiger.n.01" and info["tiger"]["chosen_by"] == "given"
@@ -169,7 +172,8 @@ def test_mapping_lines_split_at_the_tab_so_classes_may_have_commas(tmp_path):
 
 def test_wordnet_tree_for_names_uses_context(cli, wn, tmp_path):
     out = tmp_path / "t.tsv"
-    res = cli("data", "wordnet-tree", "--names", "tiger,lion,leopard,jaguar", "-o", out)
+    res = cli("data", "wordnet-tree", "--names", "tiger,lion,leopard,jaguar", "--senses",
+              "context", "-o", out)
     assert res.code == 0, res
     edges = [tuple(line.split("\t")) for line in out.read_text().splitlines()[1:]]
     parent = {c: p for p, c in edges}
@@ -179,13 +183,15 @@ def test_wordnet_tree_for_names_uses_context(cli, wn, tmp_path):
 
 def test_compound_names_read_as_modifier_head(graph):
     got = {r.cls: r.synset for r in resolve_classes(
-        ["maple_tree", "oak_tree", "palm_tree", "willow_tree", "pine_tree"], graph)}
+        ["maple_tree", "oak_tree", "palm_tree", "willow_tree", "pine_tree"], graph,
+        senses="context")}
     assert got["maple_tree"] == "maple.n.02"  # the tree, not its wood
     assert all(s.split(".")[0] in c for c, s in got.items())
 
 
 def test_resolution_is_deterministic(graph):
     names = wf.cifar100_names()
-    a = [r.synset for r in resolve_classes(names, graph)]
-    b = [r.synset for r in resolve_classes(list(reversed(names)), graph)][::-1]
+    a = [r.synset for r in resolve_classes(names, graph, senses="context")]
+    b = [r.synset for r in resolve_classes(list(reversed(names)), graph, senses="context")]
+    b = b[::-1]
     assert a == b

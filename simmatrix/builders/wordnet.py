@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import BuildError, MatrixFileError
 from ..matrix import SimilarityMatrix, fingerprint_file
 from ..sources.wordnet.resolve import (  # noqa: F401  (re-exported: the builder's API)
+    DEFAULT_SENSES,
     SENSES,
     Resolved,
     lemma_forms,
@@ -107,7 +108,7 @@ def wordnet_matrix(
     *,
     ic: str | os.PathLike = "intrinsic",
     mapping: Mapping[str, str] | None = None,
-    senses: str = "context",
+    senses: str | None = None,
     cache: bool | str | os.PathLike = True,
     dtype=np.float64,
     block: int = 2048,
@@ -129,7 +130,8 @@ def wordnet_matrix(
         Per-class overrides.
     senses : {"context", "first"}
         How a name with several noun senses is resolved: the sense that fits the other
-        classes (default) or nltk's first sense (see :func:`resolve_classes`).
+        classes or nltk's first sense (None: ``DEFAULT_SENSES``, "first"; see
+        :func:`resolve_classes`).
     cache : bool or path
         Where the prepared WordNet graph is cached (see :mod:`simmatrix.sources.wordnet.graph`).
     progress : callable(done, total), optional
@@ -155,6 +157,7 @@ def wordnet_matrix(
     if not classes:
         raise BuildError("no classes given")
     graph = load_graph(cache)
+    senses = senses or DEFAULT_SENSES
     resolved = resolve_classes(classes, graph, mapping=mapping, senses=senses)
     tax = graph[resolved[0].pos]
     table = information_content(tax, ic) if measure in IC_MEASURES else None

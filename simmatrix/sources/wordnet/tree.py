@@ -54,28 +54,30 @@ def wnid(offset: int) -> str:
 
 def hypernym_edges(
     classes: Iterable[str], *, tree: bool = True, mapping: Mapping[str, str] | None = None,
-    senses: str = "context",
+    senses: str | None = None,
 ) -> list[tuple[str, str]]:
     """Sorted ``(parent, child)`` edges of the hypernym graph above ``classes``.
 
     Parameters
     ----------
     classes : iterable of str
-        Names, wnids or synset names (resolved as the WordNet builder does, a name's sense
-        chosen from the other classes); nouns only.
+        Names, wnids or synset names (resolved as the WordNet builder does); nouns only.
     tree : bool
         Keep only each synset's first-listed hypernym (a tree), or all of them (a DAG).
     mapping : mapping of str to str, optional
         Per-class overrides, as for the WordNet builder.
     senses : {"context", "first"}
         How a plain name with several noun senses is resolved (see
-        :func:`~simmatrix.sources.wordnet.resolve.resolve_classes`).
+        :func:`~simmatrix.sources.wordnet.resolve.resolve_classes`; None: its default).
     """
     from .graph import load_graph
     from .resolve import resolve_classes
 
     graph = load_graph()
-    resolved = resolve_classes(list(classes), graph, mapping=mapping, senses=senses)
+    from .resolve import DEFAULT_SENSES
+
+    resolved = resolve_classes(list(classes), graph, mapping=mapping,
+                               senses=senses or DEFAULT_SENSES)
     return tree_edges(graph, resolved, tree=tree)
 
 
