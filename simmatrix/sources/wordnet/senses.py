@@ -208,11 +208,22 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
         A name with one candidate (a wnid, a mapped class, a monosemous lemma) is context.
     counts : mapping of (str, int) to int
         Tagged frequencies from :func:`sense_counts`.
+    neighbours : int
+        How many of the most similar other names a candidate's coherence averages.
+    prior_weight, zero_penalty, first_bonus : float
+        Weight of the log prior; penalty for a sense SemCor never tagged while it tagged
+        another sense of the name; bonus of WordNet's first sense (see the module notes).
 
     Returns
     -------
     list of SenseChoice, length n_names
+
+    Notes
+    -----
+    Memory: the m × m similarities of the m candidates (float32) and an m × n_names
+    array; refused up front (TooLargeError) when they do not fit.
     """
+    from ..._memory import dense_bytes, ensure_fits
     from .measures import Ancestry, intrinsic_ic, lcs_ic
 
     n = len(cands)
@@ -223,6 +234,9 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     if m == n or n < 2:  # nothing to choose, or no context
         return [SenseChoice(c[0][0], "only sense" if len(c) == 1 else "first sense", 0,
                             len(c)) for c in cands]
+    ensure_fits(dense_bytes(m, m, 8, 2.0) + dense_bytes(m, n, 4, 2.0),
+                f"choosing senses for {n} names ({m} candidate senses)",
+                "give wnids or synset names for some classes, or use --senses first")
     prior = log_prior(tax, cands, counts)
     tagged = np.array([counts.get((lemma.lower(), k), 0) for c in cands for k, lemma in c])
     most = np.zeros(n, dtype=tagged.dtype)
@@ -232,17 +246,18 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     lcs = lcs_ic(Ancestry(tax, syn), ic)
     own = ic[syn]
     with np.errstate(divide="ignore", invalid="ignore"):
-        R = np.nan_to_num(2.0 * lcs / (own[:, None] + own[None, :]))
+        R = np.nan_to_num(2.0 * lcs / (own[:, None] + own[None, :])).astype(np.float32)
+    del lcs
     R[owner[:, None] == owner[None, :]] = 0.0
     k = min(neighbours, n - 1)
     first = np.r_[0, np.cumsum([len(c) for c in cands])[:-1]]
     # First round: every name through all its senses, weighted by the prior.
-    per_name = np.add.reduceat(R * np.exp(prior)[None, :], first, axis=1)
+    per_name = np.add.reduceat(R * np.exp(prior).astype(np.float32)[None, :], first, axis=1)
     chosen = None
     for _ in range(max_iter):
         per_name[np.arange(m), owner] = -np.inf  # (candidate, name): similarity to its sense
         top = -np.partition(-per_name, k - 1, axis=1)[:, :k]
-        score = (top.mean(axis=1) + prior_weight * prior - zero_penalty * untagged
+        score = (top.mean(axis=1, dtype=np.float64) + prior_weight * prior - zero_penalty * untagged
                  + first_bonus * (rank == 0))
         order = np.lexsort((rank, -np.round(score, 12), owner))
         starts = np.r_[0, np.flatnonzero(np.diff(owner[order])) + 1]
