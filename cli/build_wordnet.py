@@ -64,6 +64,9 @@ def read_checked_mapping(mapping: Path | None, classes) -> dict[str, str] | None
     return overrides
 
 
+SHOWN_ROWS = 40  # longer review tables go to --senses-out
+
+
 def report_senses(synsets, senses_out: Path | None, force: bool) -> None:
     """Print the choices to review (not the first sense, or a close call) to stderr as a
     short table, and write the full mapping to ``senses_out`` when given."""
@@ -76,12 +79,16 @@ def report_senses(synsets, senses_out: Path | None, force: bool) -> None:
             "classes (not the first) or a close call; check them"
             + ("" if senses_out else ", or write all with --senses-out FILE") + ":", err=True)
         width = min(24, max(len(shown(c)) for c in review))
-        for cls in review:
+        for cls in review[:SHOWN_ROWS]:
             info = synsets[cls]
             gloss = " ".join(str(info["gloss"]).split())
             gloss = gloss if len(gloss) <= 56 else gloss[:55] + "…"
             runner = f" (runner-up {info['runner_up']})" if info.get("runner_up") else ""
             say(f"  {shown(cls):<{width}}  {info['synset']:<24}  {gloss}{runner}", err=True)
+        if len(review) > SHOWN_ROWS:
+            say(f"  ... and {len(review) - SHOWN_ROWS} more (all are in the matrix's metadata"
+                + (f" and in {senses_out}" if senses_out else "; --senses-out FILE lists them")
+                + ")", err=True)
     if senses_out is not None:
         write_senses(synsets, senses_out, overwrite=force)
         say(f"wrote the {len(synsets)} classes' synsets to {senses_out}", err=True)
