@@ -22,6 +22,15 @@ from ._common import (
     say,
 )
 from ._help import examples
+from .build_wordnet import (
+    DEFAULT_SENSES,
+    MappingOption,
+    Senses,
+    SensesOption,
+    SensesOutOption,
+    read_checked_mapping,
+    report_senses,
+)
 
 app = typer.Typer(help="Install data that builders need.", no_args_is_help=True)
 
@@ -65,7 +74,8 @@ def wordnet(
 
 @app.command("wordnet-tree", epilog=examples(
     "simmatrix data wordnet-tree --names tench,goldfish,shark -o tree.tsv",
-    "simmatrix data wordnet-tree -c classes.txt -o tree.tsv",
+    "simmatrix data wordnet-tree -c classes.txt -o tree.tsv --senses-out senses.tsv",
+    "simmatrix data wordnet-tree -c classes.txt -o tree.tsv --mapping senses.tsv",
 ))
 def wordnet_tree(
     output: OutOption,
@@ -73,21 +83,30 @@ def wordnet_tree(
     names: NamesOption = None,
     dag: Annotated[bool, typer.Option("--dag", help="Keep every hypernym (a DAG) instead of "
                                       "each synset's first-listed one (a tree).")] = False,
-    mapping: Annotated[Path | None, typer.Option(help="Per-class synset overrides, as for "
-                                                 "build wordnet.")] = None,
+    mapping: MappingOption = None,
+    senses: SensesOption = Senses(DEFAULT_SENSES),
+    senses_out: SensesOutOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Write the WordNet hypernym tree above the classes as parent<TAB>child lines (.tsv)."""
-    from simmatrix.builders.wordnet import read_mapping
-    from simmatrix.sources.wordnet.tree import hypernym_edges
+    """Write the WordNet hypernym tree above the classes as parent<TAB>child lines (.tsv).
+
+    Classes may be wnids, synset names or plain names; a name's sense is chosen as for
+    build wordnet (--senses context: the sense that fits the other classes).
+    """
+    from simmatrix.sources.wordnet.graph import load_graph
+    from simmatrix.sources.wordnet.resolve import resolve_classes
+    from simmatrix.sources.wordnet.tree import tree_edges
 
     if output.suffix.lower() != ".tsv":
         raise MatrixFileError(f"'{output}': the tree is written as .tsv (parent<TAB>child)")
-    check_writable([output], force)
+    check_writable([output] + ([senses_out] if senses_out is not None else []), force)
     class_names = class_list(classes, names, reader=read_wordnet_classes)
-    overrides = read_mapping(mapping) if mapping else None
-    edges = hypernym_edges(class_names, tree=not dag, mapping=overrides)
+    overrides = read_checked_mapping(mapping, class_names)
+    graph = load_graph()
+    resolved = resolve_classes(class_names, graph, mapping=overrides, senses=senses.value)
+    edges = tree_edges(graph, resolved, tree=not dag)
     with atomic_path(output, overwrite=force) as tmp:
         tmp.write_text("parent\tchild\n" + "".join(f"{p}\t{c}\n" for p, c in edges),
                        encoding="utf-8")
     say(f"wrote {len(edges)} edges to {output}", err=True)
+    report_senses({r.cls: r.as_json() for r in resolved}, senses_out, force)

@@ -34,11 +34,11 @@ def test_plain_names_resolve_like_nltk_first_noun_sense(wn, graph):
             expected[name] = senses[0].name()
         else:
             unknown.append(name)
-    got = resolve_classes(list(expected), graph)
+    got = resolve_classes(list(expected), graph, senses="first")
     assert {r.cls: r.synset for r in got} == expected
     assert {r.cls: r.gloss for r in got}["Rose"] == wn.synset("rose.n.01").definition()
     with pytest.raises(BuildError) as err:
-        resolve_classes(names, graph)
+        resolve_classes(names, graph, senses="first")
     msg = str(err.value)
     assert f"{len(unknown)} classes have no WordNet 3.0 synset" in msg
     for name in unknown[:20]:
@@ -59,7 +59,8 @@ def test_wnids_synset_names_and_mapping_mix(wn, graph):
 
 def test_unknown_names_one_error_with_suggestions(graph):
     with pytest.raises(BuildError) as err:
-        resolve_classes(["dog", "aquarium_fish", "maple_tree", "blorfle", "n99999999"], graph)
+        resolve_classes(["dog", "aquarium_fish", "maple_tree", "blorfle", "n99999999"], graph,
+                        senses="first")
     msg = str(err.value)
     assert msg.startswith("4 classes have no WordNet 3.0 synset: 'aquarium_fish'")
     assert "'maple_tree' (close: maple" in msg and "'blorfle'" in msg and "'n99999999'" in msg
@@ -187,7 +188,7 @@ def test_cli_names_mapping_and_lower_bound(wn, graph, tmp_path, capsys):
 def test_cli_unknown_names_one_line_no_file(tmp_path, capsys):
     out = tmp_path / "bad.npy"
     code, _, err = run(capsys, "build", "wordnet", "--names", "dog,blorfle,maple_tree,cat",
-                       "-o", str(out))
+                       "--senses", "first", "-o", str(out))
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("simmatrix: error: 2 classes have no")
@@ -227,4 +228,4 @@ def test_context_senses_beat_the_first_sense_on_imagenet(wn, graph):
         return np.mean([r.synset == t for r, t in zip(got, truth)])
 
     first, context = accuracy("first"), accuracy("context")
-    assert first < 0.85 < 0.9 < context, (first, context)
+    assert first < 0.85 < 0.93 < context, (first, context)  # 0.794 and 0.943 measured

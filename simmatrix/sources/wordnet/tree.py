@@ -54,6 +54,7 @@ def wnid(offset: int) -> str:
 
 def hypernym_edges(
     classes: Iterable[str], *, tree: bool = True, mapping: Mapping[str, str] | None = None,
+    senses: str | None = None,
 ) -> list[tuple[str, str]]:
     """Sorted ``(parent, child)`` edges of the hypernym graph above ``classes``.
 
@@ -65,12 +66,23 @@ def hypernym_edges(
         Keep only each synset's first-listed hypernym (a tree), or all of them (a DAG).
     mapping : mapping of str to str, optional
         Per-class overrides, as for the WordNet builder.
+    senses : {"context", "first"}
+        How a plain name with several noun senses is resolved (see
+        :func:`~simmatrix.sources.wordnet.resolve.resolve_classes`; None: its default).
     """
-    from ...builders.wordnet import resolve_classes
     from .graph import load_graph
+    from .resolve import resolve_classes
 
     graph = load_graph()
-    resolved = resolve_classes(list(classes), graph, mapping=mapping)
+    from .resolve import DEFAULT_SENSES
+
+    resolved = resolve_classes(list(classes), graph, mapping=mapping,
+                               senses=senses or DEFAULT_SENSES)
+    return tree_edges(graph, resolved, tree=tree)
+
+
+def tree_edges(graph, resolved, *, tree: bool = True) -> list[tuple[str, str]]:
+    """:func:`hypernym_edges` for classes already resolved (``resolve_classes``)."""
     if any(r.pos != "n" for r in resolved):
         raise BuildError("a hypernym tree needs noun classes; verbs have no single root")
     offsets = graph.n.offsets
