@@ -1,40 +1,135 @@
 """SimLoss for torch as autograd functions: exact, one saved M×C tensor, gradient ``p - q``.
 
-With ``p = softmax(z)`` and ``q = softmax(z + log S[y])``, per sample::
+With ``p = softmax(z)``, ``g = log S[y]`` and ``q = softmax(z + g) = p ⊙ S[y] / s``, per
+sample::
 
-    L = LSE(z) - LSE(z + log S[y]),        dL/dz = p - q
+    s = Σ_c p_c S[y, c],   L = -log s = -log1p(-u),   u = Σ_c p_c (1 - S[y, c]),   dL/dz = p - q
 
-Both LSEs are taken around their own maximum, ``max z`` and ``m = max(z + log S[y])``, and
-``z - m`` is formed *before* ``log S[y]`` is added: the terms that carry weight are then
-differences of nearby numbers, exact in floating point. Adding ``log S`` to logits of 1e4
-first (or to ``log_softmax(z)``) would round ``log 0.5`` to float32's spacing at 1e4, about
-1e-3, and the gradient with it. ``L = (max z - m) + log Σ exp(z - max z) - log Σ exp(z - m
-+ log S[y])``, so no ``LSE`` of 1e4 is rounded before a small difference is taken either.
+Eager torch runs as few passes over the M×C data as it can, since each op is one pass
+through memory: ``p`` from one ``torch.softmax``, ``S[y]`` up to a row factor from a second
+``torch.softmax`` of ``g`` (its ``exp`` is faster than ``torch.exp``), their product, one
+sum and the gradient in one ``addcdiv``. Which rows this serves is decided per row, and a
+row that falls outside is recomputed by the exact log-space kernel (:func:`_exact_dense`):
 
-Arguments of ``exp`` are floored at ``_FLOOR = -80`` (``e^-80 ≈ 1.8e-35``): torch's CPU
-``exp`` is 3-20x slower on arguments whose result is 0, underflows or is denormal; the floor
-moves ``p`` and ``q`` by at most ``1.8e-35`` per class. The functions define
-``setup_context`` and ``generate_vmap_rule``, so ``torch.func.grad``/``vmap`` and
+- a loss above ``log 2`` (``s < 1/2``) is ``-log s``, exact to float32 rounding; a smaller
+  loss is ``-log1p(-u)`` with ``1 - S = -expm1(g)`` summed term by term, so it keeps its
+  relative digits (``-log s`` would keep only ``eps`` absolute). When most rows of a batch
+  have ``p_y ≥ 1/2`` (late training), the batch is computed from ``expm1(g)`` directly;
+- a row with ``s < e^-12`` (a loss above 12) goes to the log-space kernel, where no
+  probability is formed that could underflow and ``z - m`` is taken with ``m =
+  max(z + g)`` *before* ``g`` is added: at logits of 1e4 adding ``log 0.5`` first would
+  round it to float32's spacing there, about 1e-3.
+
+Under ``torch.compile``, ``vmap`` or ``torch.func.grad`` (where Python cannot look at the
+values) every row takes the log-space kernel, which inductor fuses. Arguments of ``exp`` in
+that kernel are floored at ``_FLOOR = -80`` (``e^-80 ≈ 1.8e-35``): torch's CPU ``exp`` is
+3-20x slower on arguments whose result is 0, underflows or is denormal. The functions
+define ``setup_context`` and ``generate_vmap_rule``, so ``torch.func.grad``/``vmap`` and
 ``torch.compile(fullgraph=True)`` trace them.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 _FLOOR = -80.0
+_LOG_TINY = -12.0  # rows with s below e^-12 (a loss above 12) use the log-space kernel
+_TINY = math.exp(_LOG_TINY)
 
 
-def _softmax_parts(z):
-    """``exp(z - max z)`` (floored), ``max z`` and the row sums: softmax and LSE unrounded."""
+def _concrete(z: torch.Tensor) -> bool:
+    """Whether Python may look at values (not traced by compile, vmap or torch.func)."""
+    return not (torch.compiler.is_compiling()
+                or torch._C._functorch.is_functorch_wrapped_tensor(z))
+
+
+def _loss(u, log_s):
+    """``-log1p(-u)`` where the loss is below ``log 2``, else ``-log s`` (both exact there)."""
+    small = u < 0.5
+    return torch.where(small, -torch.log1p(-torch.where(small, u, 0.0)), -log_s)
+
+
+# -- the log-space kernel: exact everywhere ----------------------------------------------------
+def _exact_dense(z, g):
+    """Loss and ``p - q`` of (M, C) logits ``z`` and rows ``g = log S[y]``, in log space."""
     mz = z.amax(dim=1, keepdim=True)
-    ez = torch.sub(z, mz).clamp_(min=_FLOOR).exp_()
-    return ez, mz, ez.sum(dim=1, keepdim=True)
+    m = torch.add(z, g).amax(dim=1, keepdim=True)  # a shift only: rounding is harmless
+    e = torch.sub(z, m).add_(g).clamp_(min=_FLOOR).exp_()
+    return _finish(z, mz, m, e, g, None)
 
 
-def _finish(ez, mz, sz, e, m, s):
-    """The loss ``(mz - m) + log(sz / s)`` and the two halves ``p`` and ``q`` of the gradient."""
-    return (mz - m).add_(torch.div(sz, s).log_()).squeeze(1), ez.div_(sz), e.div_(s)
+def _exact_sparse(z, nbr, g):
+    """:func:`_exact_dense` for a top-k table: ``g`` holds ``log S`` at the columns ``nbr``."""
+    mz = z.amax(dim=1, keepdim=True)
+    zk = torch.gather(z, 1, nbr)
+    m = torch.add(zk, g).amax(dim=1, keepdim=True)
+    e = torch.sub(zk, m).add_(g).clamp_(min=_FLOOR).exp_()
+    return _finish(z, mz, m, e, g, nbr)
+
+
+def _finish(z, mz, m, e, g, nbr):
+    """Loss ``(mz - m) + log(Σ e_p / Σ e)`` or ``-log1p(-u)``, and ``p - q``."""
+    ep = torch.sub(z, mz).clamp_(min=_FLOOR).exp_()
+    sp = ep.sum(dim=1, keepdim=True)
+    s = e.sum(dim=1, keepdim=True)
+    one_minus = torch.expm1(g).neg_()  # 1 - S, exact where S is near 1
+    if nbr is None:
+        u = (ep * one_minus).sum(dim=1)
+    else:
+        ek = torch.gather(ep, 1, nbr)
+        u = (ek * one_minus).masked_fill_(g == -math.inf, 0.0).sum(dim=1)
+        u = u + ep.scatter(1, nbr, 0.0).sum(dim=1)  # the columns S holds no entry for
+    loss = _loss(u / sp.squeeze(1), (m - mz).squeeze(1) - torch.div(sp, s).log_().squeeze(1))
+    p, q = ep.div_(sp), e.div_(s)
+    return loss, (p.sub_(q) if nbr is None else p.scatter_add_(1, nbr, q.neg_()))
+
+
+# -- the fast eager kernel ------------------------------------------------------------------------
+def _dense_fast(z, y, log_S):
+    """Loss, ``p - q`` and the rows it could not serve (``None`` if none), in few passes."""
+    p = torch.softmax(z, dim=1)
+    py = torch.gather(p, 1, y[:, None])
+    g = torch.index_select(log_S, 0, y)
+    if 2 * int((py >= 0.5).sum()) >= py.shape[0]:
+        t = g.expm1_().mul_(p)  # p (S - 1)
+        u = t.sum(dim=1).neg_()
+        t.add_(p)  # p S, to within eps·p: rows with s ≥ 1/2 are served
+        s = t.sum(dim=1, keepdim=True)
+        loss, bad = -torch.log1p(-u), u > 0.5
+    else:
+        r = torch.softmax(g, dim=1)  # S[y] / Σ S[y]
+        ry = torch.gather(r, 1, y[:, None])  # 1 / Σ S[y], as S[y, y] = 1
+        t = r.mul_(p)
+        s = t.sum(dim=1, keepdim=True)
+        log_s = torch.div(s, ry).log_().squeeze(1)
+        small = log_s > -math.log(2.0)
+        loss, bad = -log_s, log_s < _LOG_TINY
+        if bool(small.any()):  # losses below log 2: -log1p(-u) keeps their digits
+            rows = small.nonzero().squeeze(1)
+            u = (p[rows] * g[rows].expm1_()).sum(dim=1).neg_()
+            loss = loss.index_put_((rows,), -torch.log1p(-u))
+    d = p.addcdiv_(t, s, value=-1.0)
+    return loss, d, (bad.nonzero().squeeze(1) if bool(bad.any()) else None)
+
+
+def _sparse_fast(z, nbr, g):
+    """:func:`_dense_fast` for a top-k table (``g = log S`` at the columns ``nbr``)."""
+    p = torch.softmax(z, dim=1)
+    pk = torch.gather(p, 1, nbr).masked_fill_(g == -math.inf, 0.0)  # padding counts 0
+    t = torch.exp(g).mul_(pk)
+    s = t.sum(dim=1, keepdim=True)
+    u = torch.expm1(g).mul_(pk).sum(dim=1).neg_()
+    d = p.scatter_(1, nbr, 0.0)
+    u = u + d.sum(dim=1)  # the mass on columns S holds no entry for, summed exactly
+    d.scatter_add_(1, nbr, pk.sub_(t.div_(s)))
+    log_s = s.log_().squeeze(1)
+    return _loss(u, log_s), d, _rows(log_s < _LOG_TINY)
+
+
+def _rows(mask):
+    return mask.nonzero().squeeze(1) if bool(mask.any()) else None
 
 
 class _DenseSimLoss(torch.autograd.Function):
@@ -42,12 +137,12 @@ class _DenseSimLoss(torch.autograd.Function):
 
     @staticmethod
     def forward(z, y, log_S):
-        g = torch.index_select(log_S, 0, y)
-        m = torch.add(z, g).amax(dim=1, keepdim=True)  # a shift only: rounding is harmless
-        e = torch.sub(z, m).add_(g).clamp_(min=_FLOOR).exp_()
-        s = e.sum(dim=1, keepdim=True)
-        loss, p, q = _finish(*_softmax_parts(z), e, m, s)
-        return loss, p.sub_(q)
+        if not _concrete(z):
+            return _exact_dense(z, torch.index_select(log_S, 0, y))
+        loss, d, bad = _dense_fast(z, y, log_S)
+        if bad is not None:
+            loss[bad], d[bad] = _exact_dense(z[bad], torch.index_select(log_S, 0, y[bad]))
+        return loss, d
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -67,12 +162,12 @@ class _SparseSimLoss(torch.autograd.Function):
     def forward(z, y, indices, log_values):
         nbr = torch.index_select(indices, 0, y)
         g = torch.index_select(log_values, 0, y)
-        zk = torch.gather(z, 1, nbr)
-        m = torch.add(zk, g).amax(dim=1, keepdim=True)
-        e = torch.sub(zk, m).add_(g).clamp_(min=_FLOOR).exp_()
-        s = e.sum(dim=1, keepdim=True)
-        loss, p, q = _finish(*_softmax_parts(z), e, m, s)
-        return loss, p.scatter_add_(1, nbr, q.neg_())
+        if not _concrete(z):
+            return _exact_sparse(z, nbr, g)
+        loss, d, bad = _sparse_fast(z, nbr, g)
+        if bad is not None:
+            loss[bad], d[bad] = _exact_sparse(z[bad], nbr[bad], g[bad])
+        return loss, d
 
     setup_context = _DenseSimLoss.setup_context
 
