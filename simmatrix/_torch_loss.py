@@ -11,7 +11,7 @@ through memory: ``p`` from one ``torch.softmax``, ``S[y]`` up to a row factor fr
 sum and the gradient in one ``addcdiv``. Which rows this serves is decided per row, and a
 row that falls outside is recomputed by the exact log-space kernel (:func:`_exact_dense`):
 
-- a loss above ``log 2`` (``s < 1/2``) is ``-log s``, exact to float32 rounding; a smaller
+- a loss above ``log 4`` (``s < 1/4``) is ``-log s``, exact to float32 rounding; a smaller
   loss is ``-log1p(-u)`` with ``1 - S = -expm1(g)`` summed term by term, so it keeps its
   relative digits (``-log s`` would keep only ``eps`` absolute). When most rows of a batch
   have ``p_y ≥ 1/2`` (late training), the batch is computed from ``expm1(g)`` directly;
@@ -46,8 +46,8 @@ def _concrete(z: torch.Tensor) -> bool:
 
 
 def _loss(u, log_s):
-    """``-log1p(-u)`` where the loss is below ``log 2``, else ``-log s`` (both exact there)."""
-    small = u < 0.5
+    """``-log1p(-u)`` where the loss is below ``log 4``, else ``-log s`` (both exact there)."""
+    small = u < 0.75
     return torch.where(small, -torch.log1p(-torch.where(small, u, 0.0)), -log_s)
 
 
@@ -100,13 +100,13 @@ def _dense_fast(z, y, log_S):
         loss, bad = -torch.log1p(-u), u > 0.5
     else:
         r = torch.softmax(g, dim=1)  # S[y] / Σ S[y]
-        ry = torch.gather(r, 1, y[:, None])  # 1 / Σ S[y], as S[y, y] = 1
+        ry = torch.gather(r, 1, y[:, None])  # S[y, y] / Σ S[y] (1 / Σ S[y] for a valid S)
         t = r.mul_(p)
         s = t.sum(dim=1, keepdim=True)
-        log_s = torch.div(s, ry).log_().squeeze(1)
-        small = log_s > -math.log(2.0)
-        loss, bad = -log_s, log_s < _LOG_TINY
-        if bool(small.any()):  # losses below log 2: -log1p(-u) keeps their digits
+        log_s = torch.div(s, ry).log_().add_(torch.gather(g, 1, y[:, None])).squeeze(1)
+        small = log_s > -math.log(4.0)
+        loss, bad = -log_s, (log_s < _LOG_TINY) | (ry.squeeze(1) < _TINY)
+        if bool(small.any()):  # losses below log 4: -log1p(-u) keeps their digits
             rows = small.nonzero().squeeze(1)
             u = (p[rows] * g[rows].expm1_()).sum(dim=1).neg_()
             loss = loss.index_put_((rows,), -torch.log1p(-u))

@@ -39,6 +39,7 @@ from ._array_api import (
     _stop_gradient,
     log_softmax,
     logsumexp,
+    zero_columns,
 )
 from .errors import SimMatrixError
 from .log_similarity import Tables, _tables
@@ -184,8 +185,33 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
     mz = _stop_gradient(xp, xp.max(z, axis=1, keepdims=True))
     m = _stop_gradient(xp, xp.max(zk + g, axis=1, keepdims=True))
     m = xp.where(xp.isfinite(m), m, mz)  # only rows of an out-of-range target
-    return (logsumexp(xp, z - mz, axis=1) - logsumexp(xp, (zk - m) + g, axis=1)
-            + xp.squeeze(mz - m, axis=1))
+    a = z - mz
+    lse = logsumexp(xp, a, axis=1)
+    large = lse - logsumexp(xp, (zk - m) + g, axis=1) + xp.squeeze(mz - m, axis=1)
+    return _small_or_large(xp, _dissimilar_mass(xp, a - lse[:, None], g, nbr), large)
+
+
+def _small_or_large(xp, u, large):
+    """The loss: ``-log1p(-u)`` below ``log 4`` (``u < 3/4``), where ``u = Σ p (1 - S[y])``
+    keeps its relative digits (``LSE(z) - LSE(z + g)`` keeps only ``eps`` absolute there),
+    else the difference of the two log-sums. The unused branch is harmless for autodiff."""
+    small = u < 0.75
+    return xp.where(small, -xp.log1p(-xp.where(small, u, xp.zeros_like(u))), large)
+
+
+def _dissimilar_mass(xp, lp, g, nbr):
+    """``u = Σ_c p_c (1 - S[y, c])`` from ``log p`` and ``g = log S[y]``, every term >= 0.
+
+    ``1 - S = -expm1(log S)`` is exact where ``S`` is near 1. For a top-k table, the mass
+    on the columns the table holds no entry for (``S = 0``) is summed directly, never as
+    ``1 - Σ`` of the others, and padding entries (``log S = -inf``) count 0.
+    """
+    one_minus = -xp.expm1(g)
+    if nbr is None:
+        return xp.sum(xp.exp(lp) * one_minus, axis=1)
+    pk = xp.exp(xp.take_along_axis(lp, nbr, axis=1))
+    held = xp.sum(xp.where(g > -float("inf"), pk * one_minus, xp.zeros_like(pk)), axis=1)
+    return held + xp.sum(zero_columns(xp, xp.exp(lp), nbr), axis=1)
 
 
 def _log_rows(xp, tables: Tables, y):
