@@ -88,30 +88,59 @@ def _finish(z, mz, m, e, g, nbr):
 
 # -- the fast eager kernel ------------------------------------------------------------------------
 def _dense_fast(z, y, log_S):
-    """Loss, ``p - q`` and the rows it could not serve (``None`` if none), in few passes."""
+    """Loss, ``p - q`` and the rows it could not serve (``None`` if none), in few passes.
+
+    When most rows have ``p_y >= 1/2`` (late training) the batch is computed from
+    ``expm1(log S[y])`` (:func:`_near`) and its rows with ``u > 1/2`` from ``softmax(log
+    S[y])`` (:func:`_far`); otherwise every row from :func:`_far`.
+    """
     p = torch.softmax(z, dim=1)
-    py = torch.gather(p, 1, y[:, None])
-    g = torch.index_select(log_S, 0, y)
-    if 2 * int((py >= 0.5).sum()) >= py.shape[0]:
-        t = g.expm1_().mul_(p)  # p (S - 1)
-        u = t.sum(dim=1).neg_()
-        t.add_(p)  # p S, to within eps·p: rows with s ≥ 1/2 are served
-        s = t.sum(dim=1, keepdim=True)
-        loss, bad = -torch.log1p(-u), u > 0.5
-    else:
-        r = torch.softmax(g, dim=1)  # S[y] / Σ S[y]
-        ry = torch.gather(r, 1, y[:, None])  # S[y, y] / Σ S[y] (1 / Σ S[y] for a valid S)
-        t = r.mul_(p)
-        s = t.sum(dim=1, keepdim=True)
-        log_s = torch.div(s, ry).log_().add_(torch.gather(g, 1, y[:, None])).squeeze(1)
-        small = log_s > -math.log(4.0)
-        loss, bad = -log_s, (log_s < _LOG_TINY) | (ry.squeeze(1) < _TINY)
-        if bool(small.any()):  # losses below log 4: -log1p(-u) keeps their digits
-            rows = small.nonzero().squeeze(1)
-            u = (p[rows] * g[rows].expm1_()).sum(dim=1).neg_()
-            loss = loss.index_put_((rows,), -torch.log1p(-u))
-    d = p.addcdiv_(t, s, value=-1.0)
-    return loss, d, (bad.nonzero().squeeze(1) if bool(bad.any()) else None)
+    if 2 * int((torch.gather(p, 1, y[:, None]) >= 0.5).sum()) < p.shape[0]:
+        return _far(p, y, torch.index_select(log_S, 0, y))
+    loss, d, rest = _near(p, torch.index_select(log_S, 0, y))
+    if rest is None:
+        return loss, d, None
+    rows, p_rest = rest
+    loss_r, d_r, bad = _far(p_rest, y[rows], torch.index_select(log_S, 0, y[rows]))
+    loss[rows], d[rows] = loss_r, d_r
+    return loss, d, None if bad is None else rows[bad]
+
+
+def _near(p, g):
+    """Rows with a loss below ``log 2`` from ``w = expm1(g)``: ``u = -Σ p w`` and ``p S = p
+    + p w`` (to within ``eps·p``, ample where ``s >= 1/2``). Also returns the other rows
+    and their ``p`` (taken before ``p`` becomes the gradient), or ``None``."""
+    t = g.expm1_().mul_(p)
+    u = t.sum(dim=1).neg_()
+    t.add_(p)
+    s = t.sum(dim=1, keepdim=True)
+    far = u > 0.5
+    rest = None
+    if bool(far.any()):
+        rows = far.nonzero().squeeze(1)
+        rest = rows, p[rows]
+    return -torch.log1p(-u), p.addcdiv_(t, s, value=-1.0), rest
+
+
+def _far(p, y, g):
+    """Rows from ``r = softmax(g) = S[y] / Σ S[y]``: ``s = Σ r p / r_y`` (``S[y, y] = 1``),
+    losses below ``log 4`` from ``u`` on those rows; rows with ``s < e^-12`` not served."""
+    r = torch.softmax(g, dim=1)
+    ry = torch.gather(r, 1, y[:, None])  # S[y, y] / Σ S[y] (1 / Σ S[y] for a valid S)
+    t = r.mul_(p)
+    s = t.sum(dim=1, keepdim=True)
+    log_s = torch.div(s, ry).log_().add_(torch.gather(g, 1, y[:, None])).squeeze(1)
+    loss = -log_s
+    small = log_s > -math.log(4.0)
+    n_small = int(small.sum())
+    if 4 * n_small > p.shape[0]:  # losses below log 4: -log1p(-u) keeps their digits
+        u = (p * g.expm1_()).sum(dim=1).neg_()  # many rows: all at once, no gather
+        loss = torch.where(small, -torch.log1p(-u.clamp_(max=0.75)), loss)
+    elif n_small:
+        rows = small.nonzero().squeeze(1)
+        u = (p[rows] * g[rows].expm1_()).sum(dim=1).neg_()
+        loss = loss.index_put_((rows,), -torch.log1p(-u))
+    return loss, p.addcdiv_(t, s, value=-1.0), _rows((log_s < _LOG_TINY) | (ry.squeeze(1) < _TINY))
 
 
 def _sparse_fast(z, nbr, g):

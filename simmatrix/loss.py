@@ -142,13 +142,17 @@ def simloss_arrays(xp, logits, targets, tables, *, weight=None, ignore_index=-10
     n = tables.n_classes
     _check_inputs(xp, z, y, n)
     out_dtype = _output_dtype(xp, logits)
-    z = xp.astype(z, compute_dtype(xp, z.dtype))
+    z = xp.astype(z, compute_dtype(xp, z.dtype), copy=False)
     tables = tables.astype(xp, z.dtype)
-    valid = None if ignore_index is None else y != ignore_index
-    _check_targets(xp, y, valid, n, ignore_index)
-    safe = y if valid is None else xp.where(valid, y, xp.zeros_like(y))
-    per = _per_sample(xp, z, safe, tables, from_logits, eps)
-    per = xp.where((safe < 0) | (safe >= n), xp.full_like(per, float("nan")), per)
+    if _all_in_range(xp, y, n) and (ignore_index is None or not 0 <= ignore_index < n):
+        valid, safe = None, y  # the common case: no masks, no NaN guard
+        per = _per_sample(xp, z, safe, tables, from_logits, eps)
+    else:
+        valid = None if ignore_index is None else y != ignore_index
+        _check_targets(xp, y, valid, n, ignore_index)
+        safe = y if valid is None else xp.where(valid, y, xp.zeros_like(y))
+        per = _per_sample(xp, z, safe, tables, from_logits, eps)
+        per = xp.where((safe < 0) | (safe >= n), xp.full_like(per, float("nan")), per)
     w = None
     if weight is not None:
         weight = _float_like(xp, weight, per)
@@ -164,7 +168,7 @@ def simloss_arrays(xp, logits, targets, tables, *, weight=None, ignore_index=-10
         per = xp.where(valid, per, xp.zeros_like(per))
         mask = xp.astype(valid, per.dtype)
         w = mask if w is None else w * mask
-    return xp.astype(_reduce(xp, per, w, reduction, shape), out_dtype)
+    return xp.astype(_reduce(xp, per, w, reduction, shape), out_dtype, copy=False)
 
 
 def _per_sample(xp, z, y, tables, from_logits, eps):
@@ -297,6 +301,18 @@ def check_options(reduction, label_smoothing=0.0):
     if not 0.0 <= float(label_smoothing) <= 1.0:
         raise SimMatrixError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
 
+
+
+def _all_in_range(xp, y, n) -> bool:
+    """Whether every target is known (eagerly) to be in ``[0, n)``: one min/max pass."""
+    if not _is_concrete(xp, y) or y.shape[0] == 0:
+        return False
+    if _is_torch(xp):
+        import torch
+
+        lo, hi = torch.aminmax(y)
+        return bool((lo >= 0) & (hi < n))
+    return bool(xp.min(y) >= 0) and bool(xp.max(y) < n)
 
 
 def _check_targets(xp, y, valid, n, ignore_index):
