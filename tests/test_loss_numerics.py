@@ -263,3 +263,20 @@ def test_expected_similarity_gradient_where_it_is_zero():
     e.backward()
     assert e.item() == 0.0
     assert_allclose(p.grad.numpy(), [[1.0, 0.0]])
+
+
+def test_compiled_small_losses_relatively_exact():
+    """Under torch.compile the traced kernel keeps small losses' digits too (inductor
+    writes expm1 as exp - 1, so the kernel does not use it there)."""
+    torch = pytest.importorskip("torch")
+    from simmatrix.torch import SimLoss
+
+    z64, y, S = TINY[0]
+    z = torch.tensor(z64, dtype=torch.float32)
+    ref = np.array([exact_loss(r, t, S) for r, t in zip(z.numpy(), y, strict=True)])
+    crit = torch.compile(SimLoss(S, reduction="none"), fullgraph=True, dynamic=False)
+    zg = z.clone().requires_grad_()
+    got = crit(zg, torch.tensor(y))
+    assert_allclose(got.detach().numpy(), ref, rtol=1e-6, atol=0)
+    got.sum().backward()
+    assert_allclose(zg.grad.numpy(), exact_grad(z.numpy(), y, S), rtol=0, atol=1e-6)
