@@ -52,17 +52,20 @@ def _loss(u, log_s):
 
 
 def _one_minus(g):
-    """``1 - S = -expm1(log S)``, exact where ``S`` is near 1. Inductor writes ``expm1`` as
-    ``exp - 1`` (19% off at 1e-7), so compiled code takes, for ``log S > -1/2``, the
-    series ``x (1 - x/2 + x²/6 - ...)`` in ``x = -log S`` to the 9th power (error < 1e-8
-    relative) and ``1 - S`` itself below (no cancellation there: ``1 - S > 0.39``)."""
-    if not torch.compiler.is_compiling():
-        return torch.expm1(g).neg_()
-    x = -g.clamp(min=-0.5)
+    """``1 - S = -expm1(log S)``, exact where ``S`` is near 1."""
+    if torch.compiler.is_compiling():  # inductor writes expm1 as exp - 1 (19% off at 1e-7)
+        return torch.where(g > -0.5, _series_one_minus(g), 1.0 - torch.exp(g))
+    return torch.expm1(g).neg_()
+
+
+def _series_one_minus(g):
+    """``1 - e^g = x (1 - x/2! (1 - x/3 (...)))``, ``x = -g``, 9 terms: within 1e-8
+    relative for ``g > -1/2`` (the argument is clamped there; use it only there)."""
+    x = g.clamp(min=-0.5).neg()
     acc = 1.0 - x / 9.0
-    for k in range(8, 1, -1):  # Horner: 1 - x/2! · (1 - x/3 · (1 - ...))
+    for k in range(8, 1, -1):
         acc = 1.0 - x / k * acc
-    return torch.where(g > -0.5, x * acc, 1.0 - torch.exp(g))
+    return x * acc
 
 
 # -- the log-space kernel: exact everywhere ----------------------------------------------------
@@ -235,7 +238,11 @@ class _TracedDenseSimLoss(torch.autograd.Function):
         ep = torch.sub(z, mz).clamp(min=_FLOOR).exp()
         e = torch.sub(z, m).add(g).clamp(min=_FLOOR).exp()
         sp, s = ep.sum(dim=1, keepdim=True), e.sum(dim=1, keepdim=True)
-        u = (ep * _one_minus(g)).sum(dim=1) / sp.squeeze(1)
+        # u·Σe_p = Σ e_p (1 - S): for S < e^-1/2 as e_p - e·exp(m - max z) (no cancellation,
+        # no extra exp); near S = 1 from the series of 1 - S (inductor's expm1 is exp - 1)
+        terms = torch.where(g > -0.5, ep * _series_one_minus(g),
+                            ep - e * torch.exp(m - mz))
+        u = terms.sum(dim=1) / sp.squeeze(1)
         loss = _loss(u, (m - mz).squeeze(1) - torch.log(sp / s).squeeze(1))
         return loss, mz, m, sp, s
 
