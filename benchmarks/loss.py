@@ -4,6 +4,7 @@
     nice python benchmarks/loss.py --framework torch --large    # also (64, 50000)
     nice python benchmarks/loss.py --framework torch --logits trained
     nice python benchmarks/loss.py --constructor 10000          # peak memory of SimLoss(S)
+    nice python benchmarks/loss.py --soft 256 1000              # soft labels vs dlordinal
 
 For each (B, C) it times forward + backward (median of 21 interleaved rounds, one thread:
 ``torch.set_num_threads(1)``; the time is the process's CPU time, which on a machine shared
@@ -239,6 +240,59 @@ def child_times(framework, B, C, repeats, logits):
     return {m: 1e3 * sorted(v)[len(v) // 2] for m, v in times.items()}
 
 
+def soft_labels(B, C, repeats):
+    """Soft-label cross-entropy vs dlordinal's losses on the same soft labels, one thread.
+
+    dlordinal's ``ExponentialLoss`` (cross-entropy to its exponential soft labels) and
+    ``SORDLoss`` (targets ``softmax(-alpha |c - y|)``) against
+    ``simmatrix.losses.soft_label_cross_entropy`` with ``S`` the same label distributions
+    (``S[y] / Σ S[y]`` is the soft label); values are checked equal first.
+    """
+    import numpy as np
+    import torch
+    from dlordinal.losses import ExponentialLoss, SORDLoss
+
+    from simmatrix.log_similarity import LogSimilarity
+    from simmatrix.losses import soft_label_cross_entropy
+
+    _setup_threads()
+    torch.manual_seed(0)
+    z = torch.randn(B, C, requires_grad=True)
+    y = torch.randint(0, C, (B,))
+    expo = ExponentialLoss(torch.nn.CrossEntropyLoss(), num_classes=C)
+    alpha = 0.5
+    sord = SORDLoss(alpha=alpha, num_classes=C, train_targets=y)
+    i = np.arange(C)
+    tables = {"exponential": LogSimilarity(expo.cls_probs.double().numpy()),
+              "sord": LogSimilarity(np.exp(-alpha * np.abs(i[:, None] - i[None, :])))}
+    pairs = {"exponential": (lambda: expo(z, y),
+                             lambda: soft_label_cross_entropy(z, y, tables["exponential"])),
+             "sord": (lambda: sord(z, y), lambda: soft_label_cross_entropy(z, y, tables["sord"]))}
+    fns = {}
+    for name, (theirs, ours) in pairs.items():
+        a, b = float(theirs()), float(ours())
+        assert abs(a - b) <= 1e-5 * abs(a), (name, a, b)
+        for who, f in (("dlordinal", theirs), ("simmatrix", ours)):
+            def step(f=f):
+                z.grad = None
+                f().backward()
+            fns[f"{name} {who}"] = step
+    times = {k: [] for k in fns}
+    for r in range(repeats + 3):
+        for k, step in fns.items():
+            t = time.process_time()
+            step()
+            if r >= 3:
+                times[k].append(time.process_time() - t)
+    ms = {k: 1e3 * sorted(v)[len(v) // 2] for k, v in times.items()}
+    print(f"soft-label cross-entropy, (B, C) = ({B}, {C}), torch.set_num_threads(1), median "
+          f"CPU time of {repeats} interleaved rounds; load average {os.getloadavg()[0]:.1f}")
+    for name in pairs:
+        ours, theirs = ms[f"{name} simmatrix"], ms[f"{name} dlordinal"]
+        print(f"{name}: simmatrix {ours:.2f} ms, dlordinal {theirs:.2f} ms, "
+              f"ratio {ours / theirs:.2f}")
+
+
 def constructor_memory(C):
     """Peak allocation (tracemalloc: numpy and torch CPU buffers) of ``SimLoss(S)``."""
     import tracemalloc
@@ -281,8 +335,12 @@ def main():
     ap.add_argument("--no-memory", action="store_true", help="skip the RSS children")
     ap.add_argument("--logits", choices=["random", "trained"], default="random")
     ap.add_argument("--framework", choices=["torch", "jax", "all"], default="all")
+    ap.add_argument("--soft", nargs=2, type=int, metavar=("B", "C"),
+                    help="only: soft-label cross-entropy vs dlordinal at (B, C)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.soft:
+        return soft_labels(*args.soft, 5 if args.quick else args.repeats)
     if args.constructor:
         return constructor_memory(args.constructor)
     if args.child:

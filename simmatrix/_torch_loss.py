@@ -267,3 +267,36 @@ def fused_simloss(z: torch.Tensor, y: torch.Tensor, tables) -> torch.Tensor:
     if not _concrete(z):
         return _TracedDenseSimLoss.apply(z, y, tables.log_S)[0]
     return _DenseSimLoss.apply(z, y, tables.log_S)[0]
+
+
+class _SoftLabelCE(torch.autograd.Function):
+    """Cross-entropy to ``q = softmax(log S[y])`` (dense) or to ``q`` on the columns ``nbr``:
+    ``L = -Σ q log p``, ``dL/dz = p - q``, from two ``softmax`` passes and one product."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(z, g, nbr):
+        q = torch.softmax(g, dim=1)
+        lp = torch.log_softmax(z, dim=1)
+        if nbr is None:
+            loss = (q * lp).sum(dim=1).neg_()
+            # log_softmax's backward of -q is exp(lp)·Σq - q = p - q, in one fused pass
+            return loss, torch._log_softmax_backward_data(q.neg_(), lp, 1, lp.dtype)
+        loss = (q * torch.gather(lp, 1, nbr)).sum(dim=1).neg_()
+        return loss, torch.softmax(z, dim=1).scatter_add_(1, nbr, q.neg_())
+
+    setup_context = _DenseSimLoss.setup_context
+
+    @staticmethod
+    def backward(ctx, grad, _unused):
+        (d,) = ctx.saved_tensors
+        return d * grad[:, None], None, None
+
+
+def soft_label_ce(z: torch.Tensor, y: torch.Tensor, tables) -> torch.Tensor:
+    """Per-sample soft-label cross-entropy of (M, C) logits to ``S[y] / Σ S[y]``."""
+    if tables.sparse:
+        nbr = torch.index_select(tables.indices, 0, y)
+        return _SoftLabelCE.apply(z, torch.index_select(tables.log_values, 0, y), nbr)[0]
+    return _SoftLabelCE.apply(z, torch.index_select(tables.log_S, 0, y), None)[0]
