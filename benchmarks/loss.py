@@ -81,8 +81,18 @@ def _log_table_large(C):
     return out
 
 
+_CRITERIA: dict = {}
+
+
 def _criterion(kind, C):
-    """``SimLoss`` on the benchmark's S: dense or top-k; the large dense table directly."""
+    """``SimLoss`` on the benchmark's S: dense or top-k; the large dense table directly, and
+    once per process (eager and compiled share it: two 9.3 GiB tables would not fit)."""
+    if (kind, C) not in _CRITERIA:
+        _CRITERIA[kind, C] = _new_criterion(kind, C)
+    return _CRITERIA[kind, C]
+
+
+def _new_criterion(kind, C):
     import numpy as np
 
     from simmatrix.torch import SimLoss
@@ -270,7 +280,7 @@ def soft_labels(B, C, repeats):
              "sord": (lambda: sord(z, y), lambda: soft_label_cross_entropy(z, y, tables["sord"]))}
     fns = {}
     for name, (theirs, ours) in pairs.items():
-        a, b = float(theirs()), float(ours())
+        a, b = float(theirs().detach()), float(ours().detach())
         assert abs(a - b) <= 1e-5 * abs(a), (name, a, b)
         for who, f in (("dlordinal", theirs), ("simmatrix", ours)):
             def step(f=f):
