@@ -51,6 +51,26 @@ def logsumexp(xp: Any, x: Any, axis: int) -> Any:
     return xp.squeeze(out, axis=axis)
 
 
+def zero_columns(xp: Any, x: Any, cols: Any) -> Any:
+    """A copy of (M, C) ``x`` with the entries ``x[i, cols[i, j]]`` set to 0.
+
+    The array API has no scatter: torch's ``scatter``, jax's ``.at[].set`` and numpy's
+    ``put_along_axis``; elsewhere a comparison against every column (M×k×C booleans).
+    """
+    if _is_torch(xp):
+        return x.scatter(1, cols, 0.0)
+    if _is_jax(xp):
+        rows = xp.arange(x.shape[0])[:, None]
+        return x.at[rows, cols].set(0.0)
+    if _is_numpy(xp):
+        out = np.array(x, copy=True)
+        np.put_along_axis(out, np.asarray(cols), 0.0, axis=1)
+        return xp.asarray(out)
+    c = xp.arange(x.shape[1], device=_device(x))
+    held = xp.any(cols[:, :, None] == c[None, None, :], axis=1)
+    return xp.where(held, xp.zeros_like(x), x)
+
+
 def _stop_gradient(xp: Any, x: Any) -> Any:
     """``x`` as a constant for autodiff (torch ``detach``, jax ``stop_gradient``)."""
     if _is_torch(xp):

@@ -39,6 +39,7 @@ from ._array_api import (
     _stop_gradient,
     log_softmax,
     logsumexp,
+    zero_columns,
 )
 from .errors import SimMatrixError
 from .log_similarity import Tables, _tables
@@ -141,13 +142,17 @@ def simloss_arrays(xp, logits, targets, tables, *, weight=None, ignore_index=-10
     n = tables.n_classes
     _check_inputs(xp, z, y, n)
     out_dtype = _output_dtype(xp, logits)
-    z = xp.astype(z, compute_dtype(xp, z.dtype))
+    z = xp.astype(z, compute_dtype(xp, z.dtype), copy=False)
     tables = tables.astype(xp, z.dtype)
-    valid = None if ignore_index is None else y != ignore_index
-    _check_targets(xp, y, valid, n, ignore_index)
-    safe = y if valid is None else xp.where(valid, y, xp.zeros_like(y))
-    per = _per_sample(xp, z, safe, tables, from_logits, eps)
-    per = xp.where((safe < 0) | (safe >= n), xp.full_like(per, float("nan")), per)
+    if _all_in_range(xp, y, n) and (ignore_index is None or not 0 <= ignore_index < n):
+        valid, safe = None, y  # the common case: no masks, no NaN guard
+        per = _per_sample(xp, z, safe, tables, from_logits, eps)
+    else:
+        valid = None if ignore_index is None else y != ignore_index
+        _check_targets(xp, y, valid, n, ignore_index)
+        safe = y if valid is None else xp.where(valid, y, xp.zeros_like(y))
+        per = _per_sample(xp, z, safe, tables, from_logits, eps)
+        per = xp.where((safe < 0) | (safe >= n), xp.full_like(per, float("nan")), per)
     w = None
     if weight is not None:
         weight = _float_like(xp, weight, per)
@@ -163,7 +168,7 @@ def simloss_arrays(xp, logits, targets, tables, *, weight=None, ignore_index=-10
         per = xp.where(valid, per, xp.zeros_like(per))
         mask = xp.astype(valid, per.dtype)
         w = mask if w is None else w * mask
-    return xp.astype(_reduce(xp, per, w, reduction, shape), out_dtype)
+    return xp.astype(_reduce(xp, per, w, reduction, shape), out_dtype, copy=False)
 
 
 def _per_sample(xp, z, y, tables, from_logits, eps):
@@ -184,8 +189,33 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
     mz = _stop_gradient(xp, xp.max(z, axis=1, keepdims=True))
     m = _stop_gradient(xp, xp.max(zk + g, axis=1, keepdims=True))
     m = xp.where(xp.isfinite(m), m, mz)  # only rows of an out-of-range target
-    return (logsumexp(xp, z - mz, axis=1) - logsumexp(xp, (zk - m) + g, axis=1)
-            + xp.squeeze(mz - m, axis=1))
+    a = z - mz
+    lse = logsumexp(xp, a, axis=1)
+    large = lse - logsumexp(xp, (zk - m) + g, axis=1) + xp.squeeze(mz - m, axis=1)
+    return _small_or_large(xp, _dissimilar_mass(xp, a - lse[:, None], g, nbr), large)
+
+
+def _small_or_large(xp, u, large):
+    """The loss: ``-log1p(-u)`` below ``log 4`` (``u < 3/4``), where ``u = Σ p (1 - S[y])``
+    keeps its relative digits (``LSE(z) - LSE(z + g)`` keeps only ``eps`` absolute there),
+    else the difference of the two log-sums. The unused branch is harmless for autodiff."""
+    small = u < 0.75
+    return xp.where(small, -xp.log1p(-xp.where(small, u, xp.zeros_like(u))), large)
+
+
+def _dissimilar_mass(xp, lp, g, nbr):
+    """``u = Σ_c p_c (1 - S[y, c])`` from ``log p`` and ``g = log S[y]``, every term >= 0.
+
+    ``1 - S = -expm1(log S)`` is exact where ``S`` is near 1. For a top-k table, the mass
+    on the columns the table holds no entry for (``S = 0``) is summed directly, never as
+    ``1 - Σ`` of the others, and padding entries (``log S = -inf``) count 0.
+    """
+    one_minus = -xp.expm1(g)
+    if nbr is None:
+        return xp.sum(xp.exp(lp) * one_minus, axis=1)
+    pk = xp.exp(xp.take_along_axis(lp, nbr, axis=1))
+    held = xp.sum(xp.where(g > -float("inf"), pk * one_minus, xp.zeros_like(pk)), axis=1)
+    return held + xp.sum(zero_columns(xp, xp.exp(lp), nbr), axis=1)
 
 
 def _log_rows(xp, tables: Tables, y):
@@ -271,6 +301,19 @@ def check_options(reduction, label_smoothing=0.0):
     if not 0.0 <= float(label_smoothing) <= 1.0:
         raise SimMatrixError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
 
+
+
+def _all_in_range(xp, y, n) -> bool:
+    """Whether every target is known (eagerly) to be in ``[0, n)``: one min/max pass."""
+    if not _is_concrete(xp, y) or y.shape[0] == 0:
+        return False
+    if _is_torch(xp):
+        import torch
+
+        lo, hi = torch.aminmax(y)
+        return bool((lo >= 0) & (hi < n))
+    ok = (xp.min(y) >= 0) & (xp.max(y) < n)
+    return _is_concrete(xp, ok) and bool(ok)  # jax stages out even ops on constants
 
 
 def _check_targets(xp, y, valid, n, ignore_index):

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._array_api import _device, _like, log_softmax
+from ._array_api import _device, _is_torch, _like, log_softmax
 from .log_similarity import _tables
 from .loss import (
+    _all_in_range,
     _check_inputs,
     _check_targets,
     _columns,
@@ -43,9 +44,10 @@ def _setup(logits, targets, n_classes=None):
     z, y, shape = _flatten(xp, logits, _like(xp, targets, logits), 1)
     n = z.shape[1] if z.ndim == 2 and n_classes is None else n_classes
     _check_inputs(xp, z, y, n)
-    _check_targets(xp, y, None, n, None)
+    if not _all_in_range(xp, y, n):  # one min/max pass when all are in range
+        _check_targets(xp, y, None, n, None)
     out = _output_dtype(xp, logits)
-    return xp, xp.astype(z, compute_dtype(xp, z.dtype)), y, shape, out
+    return xp, xp.astype(z, compute_dtype(xp, z.dtype), copy=False), y, shape, out
 
 
 def _log_probs(xp, x, from_logits):
@@ -58,7 +60,7 @@ def _probs(xp, x, from_logits):
 
 def _reduce(xp, per, reduction, shape, out):
     check_options(reduction)
-    return xp.astype(_reduce_shaped(xp, per, None, reduction, shape), out)
+    return xp.astype(_reduce_shaped(xp, per, None, reduction, shape), out, copy=False)
 
 
 def soft_label_cross_entropy(logits: Any, targets: Any, S: Any, *, reduction: str = "mean",
@@ -79,6 +81,10 @@ def soft_label_cross_entropy(logits: Any, targets: Any, S: Any, *, reduction: st
     """
     xp, z, y, shape, out = _setup(logits, targets)
     tables = _tables(xp, z, S)
+    if from_logits and _is_torch(xp) and not any(t.requires_grad for t in tables.floats()):
+        from ._torch_loss import soft_label_ce  # fused: two softmax passes, gradient p - q
+
+        return _reduce(xp, soft_label_ce(z, y, tables), reduction, shape, out)
     g, nbr = _log_rows(xp, tables, y)
     logp = _columns(xp, _log_probs(xp, z, from_logits), nbr)
     q = xp.exp(log_softmax(xp, g))  # S[y] / Σ S[y], from its logs

@@ -249,3 +249,12 @@ def test_similarity_matrix_prepares_log_s_once():
     expected = -np.log((S.values[y.numpy()] * p).sum(1)).mean()
     assert float(first) == float(second)
     np.testing.assert_allclose(float(first), expected, rtol=1e-6)
+
+
+def test_weights_is_a_deprecated_alias_of_weight():
+    """torch keeps renamed loss arguments (size_average, reduce) as deprecated aliases."""
+    z, y = np.array([[2.0, 0.0], [0.0, 1.0]]), np.array([1, 0])
+    S, w = np.array([[1.0, 0.5], [0.5, 1.0]]), np.array([0.25, 2.0])
+    with pytest.warns(DeprecationWarning, match="weight="):
+        old = simloss(z, y, S, weights=w)
+    assert_allclose(old, simloss(z, y, S, weight=w), rtol=1e-15)
