@@ -1,24 +1,28 @@
 """The exact SimLoss kernel for jax: per-example value and a hand-written backward pass.
 
-For one example with logits ``z``, label ``y`` and ``g = log S[y]`` (``-inf`` for zero
-similarity), with ``m = max z`` and ``e = exp(z - m)``::
+For one example with logits ``z``, label ``y``, ``g = log S[y]`` (``-inf`` for zero
+similarity) and ``e = exp(z - s)`` for a per-row shift ``s``::
 
     U = Σ_c (1 - S[y, c]) e_c          W = Σ_c S[y, c] e_c          (U + W = Σ e)
     L = -log Σ_c S[y, c] p_c = log((U + W) / W) = log1p(U / W)
     dL/dz = p - q,   p = e / (U + W),   q = S[y] e / W = softmax(z + log S[y])
 
 ``U`` and ``W`` are sums of non-negative terms, each computed to a few ulps (``1 - S`` as
-``-expm1(log S)``; the rounding of ``z - m`` compensated by Knuth's TwoSum), so ``L`` is
-exact in relative terms at every size: a loss of 1e-12 keeps its digits, as a loss of 700
-does. Where ``W`` underflows (the label's similar classes more than ~40 below the largest
-logit, or similarities like 1e-300), the batch takes a second, shifted pass: ``t = z - m +
-log S[y]`` held exactly as a sum of two floats, ``W = exp(max t) Σ exp(t - max t)``.
+``-expm1(log S)``; the rounding of ``z - s`` compensated by Knuth's TwoSum), so ``L`` is
+exact in relative terms at every size: a loss of 1e-17 keeps its digits, as one of 700.
 
-Cost, as XLA compiles it on CPU (each row reduction reads a materialised B×C buffer): the
-maximum, ``e``, the two sums and one backward pass; the backward reuses ``e`` and
-``S[y] e`` from the forward (``jax.custom_vjp``), so a step makes no B×C array beyond the
-gathered ``log S[y]``, ``e`` and ``S[y] e``. A top-k table never densifies ``S``: its ``U``
-is one dense sum of ``e`` weighted by a row of ones with the k stored ``1 - S`` scattered in.
+The shift is the label's own logit, ``s = z_y``: then ``W ≥ S[y, y] = 1`` cannot underflow
+and no pass is spent on ``max z``. Only if ``Σ e`` overflows somewhere in the batch (a logit
+~80 above the label's) or ``W`` is tiny (``S[y, y] < 1``) does the batch take the slow
+branch of a ``lax.cond``: shift by ``max z``, and ``W = exp(max t) Σ exp(t - max t)`` with
+``t = z - max z + log S[y]`` carried exactly as two floats (any gap, similarities of 1e-300).
+
+Cost as XLA compiles it on CPU, where each row sum reads a materialised B×C buffer: the
+gather of ``log S[y]``, ``e``, the two sums (with ``expm1`` and ``exp`` of ``log S[y]``
+inside) and one backward pass ``e (1/(U + W) - S[y]/W)``; optax's cross-entropy makes the
+max, ``e``, one sum and the backward. A top-k table never densifies ``S``: ``U`` is one
+dense sum of ``e`` weighted by a row of ones with the k stored ``1 - S`` scattered in,
+``W`` a sum over the k columns, and the backward scatters ``-q`` into ``p``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-# W below this in some row sends the batch through the shifted pass (L > 41 in that row)
+# W below this in some row sends the batch through the slow branch
 _TINY = 2.0**-60
 
 
@@ -37,75 +41,99 @@ def _two_sum_err(a, b, s):
     return (a - (s - bb)) + (b - bb)
 
 
-def _shifted_exp(z):
-    """``m = max z`` (0 for a row of ``-inf``) and ``exp(z - m)``, the subtraction exact."""
-    m = jnp.max(z, axis=-1, keepdims=True)
-    m = jnp.where(jnp.isfinite(m), m, 0)
-    d = z - m
-    err = jnp.where(d > -jnp.inf, _two_sum_err(z, -m, d), 0)
+def _exp_from(z, s):
+    """``exp(z - s)`` for a per-row shift ``s`` (N, 1), the subtraction's rounding undone."""
+    d = z - s
     e = jnp.exp(d)
-    return m, e + e * err
+    return e + e * jnp.where(d > -jnp.inf, _two_sum_err(z, -s, d), 0)
 
 
-def _log_terms(z, m, g, shift=None):
-    """``exp(t - shift)`` for ``t = (z - m) + g`` carried exactly, and the shift (``max t``)."""
+def _max_shift(z):
+    m = jnp.max(z, axis=-1, keepdims=True)
+    return jnp.where(jnp.isfinite(m), m, 0)
+
+
+def _log_terms(z, m, g):
+    """``exp(t - max t)`` for ``t = (z - m) + g`` carried exactly (two floats), and ``max t``."""
     d = z - m
     t = d + g
     lo = _two_sum_err(z, -m, d) + _two_sum_err(d, g, t)
     lo = jnp.where(t > -jnp.inf, lo, 0)
-    if shift is None:
-        shift = jnp.max(t, axis=-1, keepdims=True)
-        shift = jnp.where(jnp.isfinite(shift), shift, 0)
+    shift = _max_shift(t)
     w = jnp.exp(t - shift)
     return w + w * lo, shift
 
 
-def _finish(U, W, log_A, shift, W_shifted, under):
-    """The loss from the sums, and the per-row ``1 / Σ`` the backward pass needs."""
-    loss = jnp.where(under, log_A - shift[..., 0] - jnp.log(W_shifted), jnp.log1p(U / W))
+def _by_rows(fn, *arrays):
+    """``fn`` on 8 rows at a time (``lax.map``): the rare slow branch keeps row-sized
+    temporaries (whole-batch ones, allocated on every call, cost the fast path ~2x at C = 1e4)."""
+    return lax.map(lambda a: jax.tree.map(lambda x: x[0], fn(*(x[None] for x in a))), arrays,
+                   batch_size=8)
+
+
+def _fast(U, W):
+    """Shifting by the label's logit is safe: ``Σ e`` finite, ``W ≥ S[y, y] e_y`` not tiny."""
+    return jnp.all(jnp.isfinite(U + W) & (W >= _TINY))
+
+
+def _slow_finish(e, U, w, shift):
+    """Loss, ``p`` and ``q`` from max-shifted ``e`` and the exact shifted terms ``w`` of W."""
+    W_shifted = jnp.sum(w, axis=-1)
+    W = W_shifted * jnp.exp(shift[..., 0])
+    under = W < _TINY
+    A = U + W
+    loss = jnp.where(under, jnp.log(A) - shift[..., 0] - jnp.log(W_shifted),
+                     jnp.log1p(U / jnp.where(under, 1, W)))
     r_W = jnp.where(W_shifted > 0, 1 / W_shifted, 0)
-    return loss, 1 / (U + W), r_W
+    return loss, e * (1 / A)[:, None], w * r_W[:, None]
 
 
 # -- dense log S[y] rows --------------------------------------------------------------------------
 @jax.custom_vjp
-def dense_loss(z, g):
-    """Per-example loss for logits ``z`` (N, C) and gathered rows ``g = log S[y]`` (N, C)."""
-    return _dense_fwd(z, g)[0]
+def dense_loss(z, zy, g):
+    """Per-example loss for logits ``z`` (N, C), the label's logit ``zy`` (N, 1) and the
+    gathered rows ``g = log S[y]`` (N, C). ``zy`` only shifts: it gets no gradient."""
+    return _dense_fwd(z, zy, g)[0]
 
 
-def _dense_fwd(z, g):
-    m, e = _shifted_exp(z)
-    q_num = jnp.exp(g) * e
-    U = jnp.sum(-jnp.expm1(g) * e, axis=-1)
-    W = jnp.sum(q_num, axis=-1)
-    under = W < _TINY
-    any_under = jnp.any(under)
+def _dense_sums(z, s, g):
+    e = _exp_from(z, s)
+    return e, jnp.sum(-jnp.expm1(g) * e, axis=-1), jnp.sum(jnp.exp(g) * e, axis=-1)
 
-    def shifted(_):
-        w, shift = _log_terms(z, m, g)
-        return shift, jnp.sum(w, axis=-1)
 
-    shift, W_shifted = lax.cond(any_under, shifted,
-                                lambda _: (jnp.zeros_like(m), W), None)
-    shift = jnp.where(under[:, None], shift, 0)
-    W_shifted = jnp.where(under, W_shifted, W)
-    loss, r_A, r_W = _finish(U, W, jnp.log(U + W), shift, W_shifted, under)
-    return loss, (z, g, m, e, q_num, r_A, r_W, shift, any_under)
+def _dense_slow(z, g):
+    """Shifted by ``max z``, with ``W`` in shifted form: any logit gap, any similarity."""
+    m = _max_shift(z)
+    e, U, _ = _dense_sums(z, m, g)
+    return _slow_finish(e, U, *_log_terms(z, m, g))
+
+
+def _dense_fwd(z, zy, g):
+    e, U, W = _dense_sums(z, zy, g)
+    fast = _fast(U, W)
+    # each branch returns per-row values only: returning a B×C array from lax.cond copies it
+    loss = lax.cond(fast, lambda: jnp.log1p(U / W),
+                    lambda: _by_rows(lambda a, b: _dense_slow(a, b)[0], z, g))
+    return loss, (z, g, e, 1 / (U + W), 1 / W, fast)
 
 
 def _dense_bwd(res, ct):
-    z, g, m, e, q_num, r_A, r_W, shift, any_under = res
+    z, g, e, r_A, r_W, fast = res
     c = ct[:, None]
-    p = e * (r_A[:, None] * c)
 
-    def grads(q_num):
-        q = q_num * (r_W[:, None] * c)
-        return p - q, -q
+    def fast_grads():
+        q = jnp.exp(g) * e * (r_W[:, None] * c)
+        return e * (r_A[:, None] * c) - q, -q
 
-    # each branch writes the gradient itself: a branch returning q_num would copy it
-    return lax.cond(any_under, lambda _: grads(_log_terms(z, m, g, shift)[0]),
-                    lambda _: grads(q_num), None)
+    def slow_grads():
+        def row(a, b, cr):
+            _, p, q = _dense_slow(a, b)
+            return (p - q) * cr, -q * cr
+
+        return _by_rows(row, z, g, c)
+
+    dz, dg = lax.cond(fast, fast_grads, slow_grads)
+    return dz, None, dg
 
 
 dense_loss.defvjp(_dense_fwd, _dense_bwd)
@@ -113,36 +141,54 @@ dense_loss.defvjp(_dense_fwd, _dense_bwd)
 
 # -- top-k: (N, k) stored columns and their log S --------------------------------------------------
 @jax.custom_vjp
-def sparse_loss(z, nbr, g):
-    """Per-example loss for logits ``z`` (N, C), stored columns ``nbr`` and ``g`` (N, k).
-
-    Padding entries (``g = -inf``) may repeat a column: they weigh nothing.
+def sparse_loss(z, zy, nbr, g):
+    """Per-example loss for logits ``z`` (N, C), the label's logit ``zy`` (N, 1), stored
+    columns ``nbr`` and their ``g = log S`` (N, k). Padding (``g = -inf``) may repeat a column.
     """
-    return _sparse_fwd(z, nbr, g)[0]
+    return _sparse_fwd(z, zy, nbr, g)[0]
 
 
-def _sparse_fwd(z, nbr, g):
-    m, e = _shifted_exp(z)
+def _sparse_U(z, s, nbr, g):
+    """``e = exp(z - s)`` and ``U = Σ (1 - S) e``: a row of ones with the k stored ``1 - S``
+    scattered in (``min``, so a padding entry cannot undo a stored one)."""
+    e = _exp_from(z, s)
     rows = jnp.arange(z.shape[0])[:, None]
-    # 1 - S for every class: 1 off the stored columns; min, so padding cannot undo a stored one
     weight = jnp.ones_like(e).at[rows, nbr].min(-jnp.expm1(g), mode="promise_in_bounds")
-    U = jnp.sum(weight * e, axis=-1)
-    zk = jnp.take_along_axis(z, nbr, axis=-1)
-    w, shift = _log_terms(zk, m, g)  # k columns: always the exact, shifted form
-    W_shifted = jnp.sum(w, axis=-1)
-    W = W_shifted * jnp.exp(shift[..., 0])
-    under = W < _TINY
-    loss, r_A, r_W = _finish(U, W, jnp.log(U + W), shift, W_shifted, under)
-    return loss, (nbr, e, w * r_W[:, None], r_A)
+    return e, jnp.sum(weight * e, axis=-1)
+
+
+def _sparse_slow(z, nbr, g):
+    m = _max_shift(z)
+    e, U = _sparse_U(z, m, nbr, g)
+    return _slow_finish(e, U, *_log_terms(jnp.take_along_axis(z, nbr, axis=-1), m, g))
+
+
+def _sparse_fwd(z, zy, nbr, g):
+    e, U = _sparse_U(z, zy, nbr, g)
+    q_num = jnp.exp(g) * _exp_from(jnp.take_along_axis(z, nbr, axis=-1), zy)
+    W = jnp.sum(q_num, axis=-1)
+    fast = _fast(U, W)
+    loss = lax.cond(fast, lambda: jnp.log1p(U / W),
+                    lambda: _by_rows(lambda a, n, b: _sparse_slow(a, n, b)[0], z, nbr, g))
+    return loss, (z, nbr, g, e, q_num, 1 / (U + W), 1 / W, fast)
 
 
 def _sparse_bwd(res, ct):
-    nbr, e, q, r_A = res
+    z, nbr, g, e, q_num, r_A, r_W, fast = res
     c = ct[:, None]
-    q = q * c
-    rows = jnp.arange(e.shape[0])[:, None]
-    dz = (e * (r_A[:, None] * c)).at[rows, nbr].add(-q, mode="promise_in_bounds")
-    return dz, None, -q
+
+    def grads(p, q, c, nbr):
+        q = q * c
+        rows = jnp.arange(p.shape[0])[:, None]
+        return (p * c).at[rows, nbr].add(-q, mode="promise_in_bounds"), -q
+
+    def slow_grads():
+        return _by_rows(lambda a, n, b, cr: grads(*_sparse_slow(a, n, b)[1:], cr, n),
+                        z, nbr, g, c)
+
+    dz, dg = lax.cond(fast, lambda: grads(e * r_A[:, None], q_num * r_W[:, None], c, nbr),
+                      slow_grads)
+    return dz, None, None, dg
 
 
 sparse_loss.defvjp(_sparse_fwd, _sparse_bwd)

@@ -16,7 +16,7 @@ computed in float32 and the loss is returned in the logits' dtype, as optax does
 
 Numerics (:mod:`simmatrix._jax_loss`). For one example with logits ``z`` and
 ``g = log S[y]``, ``L = -log Σ_c S[y, c] softmax(z)_c = log1p(U / W)`` with
-``U = Σ (1 - S[y]) e`` and ``W = Σ S[y] e`` (``e = exp(z - max z)``): two sums of
+``U = Σ (1 - S[y]) e`` and ``W = Σ S[y] e`` (``e = exp(z - z_y)``): two sums of
 non-negative terms, so the loss is exact in relative terms near 0 as at 700, and the
 gradient ``softmax(z) - softmax(z + g)`` is written by hand (a ``custom_vjp``: reverse mode,
 ``jax.grad`` of any order and ``jax.vmap``; forward mode, ``jax.jvp``/``jax.hessian``, is
@@ -163,11 +163,12 @@ def simloss_with_integer_labels(
 
 def _per_example(z, y, tables: Tables, dtype):
     """Per-example losses of (N, C) logits ``z`` (in ``dtype``) for in-range labels ``y``."""
+    zy = jnp.take_along_axis(z, y[:, None], axis=-1)  # the shift (no gradient flows through it)
     if tables.sparse:
         nbr = jnp.take(tables.indices, y, axis=0)
         g = jnp.take(tables.log_values, y, axis=0).astype(dtype)
-        return sparse_loss(z, nbr, g)
-    return dense_loss(z, jnp.take(tables.log_S, y, axis=0, mode="clip").astype(dtype))
+        return sparse_loss(z, zy, nbr, g)
+    return dense_loss(z, zy, jnp.take(tables.log_S, y, axis=0, mode="clip").astype(dtype))
 
 
 def _classes_last(logits, where, axis):
