@@ -1,4 +1,4 @@
-"""The exact SimLoss kernel for jax: per-example value and a hand-written backward pass.
+"""The exact SimLoss kernel for jax: per-example value and a hand-written derivative.
 
 For one example with logits ``z``, label ``y``, ``g = log S[y]`` (``-inf`` for zero
 similarity) and ``e = exp(z - s)`` for a per-row shift ``s``::
@@ -19,10 +19,11 @@ branch of a ``lax.cond``: shift by ``max z``, and ``W = exp(max t) Σ exp(t - ma
 
 Cost as XLA compiles it on CPU, where each row sum reads a materialised B×C buffer: the
 gather of ``log S[y]``, ``e``, the two sums (with ``expm1`` and ``exp`` of ``log S[y]``
-inside) and one backward pass ``e (1/(U + W) - S[y]/W)``; optax's cross-entropy makes the
+inside), ``p - q = e (1/(U + W) - S[y]/W)`` and the backward's scaling of it (the tangent
+of a ``jax.custom_jvp``, which reverse mode transposes); optax's cross-entropy makes the
 max, ``e``, one sum and the backward. A top-k table never densifies ``S``: ``U`` is one
 dense sum of ``e`` weighted by a row of ones with the k stored ``1 - S`` scattered in,
-``W`` a sum over the k columns, and the backward scatters ``-q`` into ``p``.
+``W`` a sum over the k columns, and the derivative takes ``q`` at the k columns.
 """
 
 from __future__ import annotations
@@ -89,10 +90,10 @@ def _slow_finish(e, U, w, shift):
 
 
 # -- dense log S[y] rows --------------------------------------------------------------------------
-@jax.custom_vjp
+@jax.custom_jvp
 def dense_loss(z, zy, g):
     """Per-example loss for logits ``z`` (N, C), the label's logit ``zy`` (N, 1) and the
-    gathered rows ``g = log S[y]`` (N, C). ``zy`` only shifts: it gets no gradient."""
+    gathered rows ``g = log S[y]`` (N, C). ``zy`` only shifts: it gets no derivative."""
     return _dense_fwd(z, zy, g)[0]
 
 
@@ -117,30 +118,39 @@ def _dense_fwd(z, zy, g):
     return loss, (z, g, e, 1 / (U + W), 1 / W, fast)
 
 
-def _dense_bwd(res, ct):
-    z, g, e, r_A, r_W, fast = res
-    c = ct[:, None]
+def _dense_jvp(primals, tangents):
+    """``dL = Σ (p - q) dz - Σ q d(log S[y])``; reverse mode transposes it, keeping ``p - q``."""
+    z, zy, g = primals
+    dz, _, dg = tangents
+    loss, (z, g, e, r_A, r_W, fast) = _dense_fwd(z, zy, g)
 
-    def fast_grads():
-        q = jnp.exp(g) * e * (r_W[:, None] * c)
-        return e * (r_A[:, None] * c) - q, -q
+    def fast_pq():
+        q = jnp.exp(g) * e * r_W[:, None]
+        return e * r_A[:, None] - q, q
 
-    def slow_grads():
-        def row(a, b, cr):
+    def slow_pq():
+        def row(a, b):
             _, p, q = _dense_slow(a, b)
-            return (p - q) * cr, -q * cr
+            return p - q, q
 
-        return _by_rows(row, z, g, c)
+        return _by_rows(row, z, g)
 
-    dz, dg = lax.cond(fast, fast_grads, slow_grads)
-    return dz, None, dg
+    p_q, q = lax.cond(fast, fast_pq, slow_pq)
+    out = jnp.sum(p_q * _dense(dz, z), axis=-1)
+    if not isinstance(dg, jax.custom_derivatives.SymbolicZero):
+        out = out - jnp.sum(q * dg, axis=-1)
+    return loss, out
 
 
-dense_loss.defvjp(_dense_fwd, _dense_bwd)
+def _dense(t, like):
+    return jnp.zeros_like(like) if isinstance(t, jax.custom_derivatives.SymbolicZero) else t
+
+
+dense_loss.defjvp(_dense_jvp, symbolic_zeros=True)
 
 
 # -- top-k: (N, k) stored columns and their log S --------------------------------------------------
-@jax.custom_vjp
+@jax.custom_jvp
 def sparse_loss(z, zy, nbr, g):
     """Per-example loss for logits ``z`` (N, C), the label's logit ``zy`` (N, 1), stored
     columns ``nbr`` and their ``g = log S`` (N, k). Padding (``g = -inf``) may repeat a column.
@@ -173,22 +183,18 @@ def _sparse_fwd(z, zy, nbr, g):
     return loss, (z, nbr, g, e, q_num, 1 / (U + W), 1 / W, fast)
 
 
-def _sparse_bwd(res, ct):
-    z, nbr, g, e, q_num, r_A, r_W, fast = res
-    c = ct[:, None]
-
-    def grads(p, q, c, nbr):
-        q = q * c
-        rows = jnp.arange(p.shape[0])[:, None]
-        return (p * c).at[rows, nbr].add(-q, mode="promise_in_bounds"), -q
-
-    def slow_grads():
-        return _by_rows(lambda a, n, b, cr: grads(*_sparse_slow(a, n, b)[1:], cr, n),
-                        z, nbr, g, c)
-
-    dz, dg = lax.cond(fast, lambda: grads(e * r_A[:, None], q_num * r_W[:, None], c, nbr),
-                      slow_grads)
-    return dz, None, None, dg
+def _sparse_jvp(primals, tangents):
+    """``dL = Σ p dz - Σ_k q_k (dz[nbr_k] + d log S_k)``."""
+    z, zy, nbr, g = primals
+    dz, _, _, dg = tangents
+    loss, (z, nbr, g, e, q_num, r_A, r_W, fast) = _sparse_fwd(z, zy, nbr, g)
+    p, q = lax.cond(fast, lambda: (e * r_A[:, None], q_num * r_W[:, None]),
+                    lambda: _by_rows(lambda a, n, b: _sparse_slow(a, n, b)[1:], z, nbr, g))
+    dz = _dense(dz, z)
+    out = jnp.sum(p * dz, axis=-1) - jnp.sum(q * jnp.take_along_axis(dz, nbr, axis=-1), axis=-1)
+    if not isinstance(dg, jax.custom_derivatives.SymbolicZero):
+        out = out - jnp.sum(q * dg, axis=-1)
+    return loss, out
 
 
-sparse_loss.defvjp(_sparse_fwd, _sparse_bwd)
+sparse_loss.defjvp(_sparse_jvp, symbolic_zeros=True)

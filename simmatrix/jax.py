@@ -18,9 +18,8 @@ Numerics (:mod:`simmatrix._jax_loss`). For one example with logits ``z`` and
 ``g = log S[y]``, ``L = -log Σ_c S[y, c] softmax(z)_c = log1p(U / W)`` with
 ``U = Σ (1 - S[y]) e`` and ``W = Σ S[y] e`` (``e = exp(z - z_y)``): two sums of
 non-negative terms, so the loss is exact in relative terms near 0 as at 700, and the
-gradient ``softmax(z) - softmax(z + g)`` is written by hand (a ``custom_vjp``: reverse mode,
-``jax.grad`` of any order and ``jax.vmap``; forward mode, ``jax.jvp``/``jax.hessian``, is
-not defined).
+derivative ``softmax(z) - softmax(z + g)`` is written by hand (a ``custom_jvp``, so
+``jax.grad``, ``jax.jvp``, ``jax.hessian`` and ``jax.vmap`` all work).
 """
 
 from __future__ import annotations

@@ -243,10 +243,12 @@ def test_check_grads_float64_logits_and_log_S(sparse):
         check_grads(lambda t: loss(t, y), (z,), order=2, modes=["rev"])
         assert_allclose(np.asarray(jax.grad(lambda t: loss(t, y).sum())(z)),
                         ref_grad(z0, y0, S), rtol=1e-12, atol=1e-15)
-        if not sparse:  # a traced, learnable log S gets its gradient -q (reverse mode)
+        if not sparse:  # a traced, learnable log S gets its gradient -q
             log_S = jnp.log(jnp.asarray(S) + 0.05)
             check_grads(lambda t, s: simloss_with_integer_labels(t, y, s), (z, log_S),
-                        order=2, modes=["rev"])
+                        order=2, modes=["fwd", "rev"])
+        hess = jax.hessian(lambda t: loss(t, y).sum())(z)  # forward over reverse
+        assert hess.shape == z.shape * 2 and np.isfinite(np.asarray(hess)).all()
 
 
 # -- labels --------------------------------------------------------------------------------------
