@@ -100,7 +100,9 @@ def run_cell(B, C, reps):
     steps, temp, first = {}, {}, {}
 
     def build(name, fn, extra, grad=True):
-        loss = (lambda a, *e: fn(a, y, *e).mean())
+        def loss(a, *e):
+            return fn(a, y, *e).mean()
+
         f = jax.jit(jax.value_and_grad(loss) if grad else loss)
         t = time.perf_counter()
         jax.block_until_ready(f(z, *extra))
@@ -116,7 +118,9 @@ def run_cell(B, C, reps):
             with np.errstate(divide="ignore"):  # log 0 = -inf
                 log_S = np.log(similarity(C, True, rows=rows))
             table = Tables(log_S=jax.device_put(log_S))
-            fn = (lambda a, b, t: _per_example(a, b, t, jnp.float32))
+            def fn(a, b, t):
+                return _per_example(a, b, t, jnp.float32)
+
             build(name, fn, (table,))
             build("  profile: forward only", fn, (table,), grad=False)
             build("  profile: gather log S[y] only",

@@ -191,10 +191,10 @@ def test_simmatrix_simloss_on_jax_arrays_uses_the_jax_kernel():
         assert_allclose(np.asarray(per), np.asarray(ours(z, y)), rtol=1e-7, atol=0)
         # relative accuracy of tiny losses: the generic core only had absolute 3e-7
         assert_allclose(np.asarray(per), ref_loss(np.asarray(z), np.asarray(y), S), rtol=1e-6)
-        g = jax.grad(lambda a: simloss(a, y, table, weight=w))(z)
-        g_ref = jax.grad(lambda a: (ours(a, y) * w[y]).sum() / w[y].sum())(z)
+        g = jax.grad(lambda a, t=table: simloss(a, y, t, weight=w))(z)
+        g_ref = jax.grad(lambda a, f=ours: (f(a, y) * w[y]).sum() / w[y].sum())(z)
         assert_allclose(np.asarray(g), np.asarray(g_ref), rtol=1e-6, atol=1e-9)
-        gj = jax.jit(jax.grad(lambda a, b: simloss(a, b, table, ignore_index=3)))(z, y)
+        gj = jax.jit(jax.grad(lambda a, b, t=table: simloss(a, b, t, ignore_index=3)))(z, y)
         keep = np.asarray(y) != 3
         gr = ref_grad(np.asarray(z), np.asarray(y), S) * keep[:, None] / keep.sum()
         assert_allclose(np.asarray(gj), gr, atol=2e-8)
