@@ -14,16 +14,12 @@ The table is ``log S`` in float32 (``-inf`` for zero similarity), or for a top-k
 float32's range (``1e-300``) keep their exact logarithm. Logits in float16 or bfloat16 are
 computed in float32 and the loss is returned in the logits' dtype, as optax does.
 
-Numerics. For one example with logits ``z`` and ``g = log S[y]``::
-
-    L = LSE(z) - LSE(z + g),   dL/dz = softmax(z) - softmax(z + g) = p - q
-
-With ``m = max z``, ``s = (z - m) + g`` is summed error-free (TwoSum: ``s + err`` is exact)
-and ``L = log Σ exp(z - m) - max s - log Σ exp((s - max s) + err)``, each sum written as
-``1 + the others`` through ``log1p`` so a small loss keeps its digits: the rounding of a
-large logit plus a ``log S`` value (at logits of 1e4 an error of 5e-5 in float32) never
-enters; the gradient is ``p - q`` exactly (a ``custom_jvp``), so it is
-as accurate as ``p`` and ``q`` themselves and stays differentiable (``jax.hessian`` works).
+Numerics (:mod:`simmatrix._jax_loss`). For one example with logits ``z`` and
+``g = log S[y]``, ``L = -log Σ_c S[y, c] softmax(z)_c = log1p(U / W)`` with
+``U = Σ (1 - S[y]) e`` and ``W = Σ S[y] e`` (``e = exp(z - z_y)``): two sums of
+non-negative terms, so the loss is exact in relative terms near 0 as at 700, and the
+derivative ``softmax(z) - softmax(z + g)`` is written by hand (a ``custom_jvp``, so
+``jax.grad``, ``jax.jvp``, ``jax.hessian`` and ``jax.vmap`` all work).
 """
 
 from __future__ import annotations
@@ -34,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._jax_loss import dense_loss, sparse_loss
 from .errors import SimMatrixError
 from .log_similarity import LogSimilarity, Tables
 from .matrix import SimilarityMatrix
@@ -83,72 +80,6 @@ def _table(S: Any, dtype: Any) -> Tables:
         S = S.detach().cpu().numpy()
     # on CPU, device_put shares an aligned numpy array's memory (jnp.asarray copies)
     return Tables(log_S=jax.device_put(_dense_log_table(np.asarray(S), np.dtype(dtype))))
-
-
-# -- the kernel --------------------------------------------------------------------------------
-def _parts(z, zc, g):
-    """Loss and the two distributions for logits ``z`` (N, C), their columns ``zc`` and ``g``.
-
-    Only elementwise work and max/sum reductions, which XLA fuses (an argmax is a slow
-    variadic reduction on CPU). ``(zc - max z) + g`` is summed error-free (Knuth's TwoSum),
-    so shifting by its maximum loses nothing where a large logit meets a ``log S`` value.
-    """
-    zj = jnp.max(z, axis=-1, keepdims=True)
-    zj = jnp.where(jnp.isfinite(zj), zj, 0)
-    e = jnp.exp(z - zj)
-    a = _others(e, z == zj, 0)
-    u = zc - zj
-    s = u + g
-    bp = s - u
-    err = jnp.where(jnp.isfinite(s), (u - (s - bp)) + (g - bp), 0)
-    ms = jnp.max(s, axis=-1, keepdims=True)
-    v = (s - ms) + err
-    top = s == ms
-    ev = jnp.exp(v)
-    b = _others(ev, top, jnp.expm1(v))
-    loss = (jnp.log1p(a) - ms - jnp.log1p(b))[..., 0]
-    return loss, e / (1 + a), ev / (1 + b)
-
-
-def _others(e, top, excess):
-    """``Σ e - 1`` without forming ``1 + small``: each term at the maximum counts as 1 plus
-    its ``excess`` over 1 (``expm1`` of its tiny exponent), less the 1 the shift made."""
-    rest = jnp.sum(jnp.where(top, excess, e), axis=-1, keepdims=True)
-    return rest + (jnp.sum(top, axis=-1, keepdims=True, dtype=e.dtype) - 1)
-
-
-@jax.custom_jvp
-def _dense_loss(z, g):
-    return _parts(z, z, g)[0]
-
-
-def _dense_loss_jvp(primals, tangents):
-    (z, g), (dz, dg) = primals, tangents
-    loss, p, q = _parts(z, z, g)
-    out = jnp.sum((p - q) * dz, axis=-1)  # one residual, p - q, as optax keeps one softmax
-    if not isinstance(dg, jax.custom_derivatives.SymbolicZero):
-        out = out - jnp.sum(q * dg, axis=-1)
-    return loss, out
-
-
-_dense_loss.defjvp(_dense_loss_jvp, symbolic_zeros=True)
-
-
-@jax.custom_jvp
-def _sparse_loss(z, zc, g):
-    return _parts(z, zc, g)[0]
-
-
-def _sparse_loss_jvp(primals, tangents):
-    (z, zc, g), (dz, dzc, dg) = primals, tangents
-    loss, p, q = _parts(z, zc, g)
-    out = jnp.sum(p * dz, axis=-1) - jnp.sum(q * dzc, axis=-1)
-    if not isinstance(dg, jax.custom_derivatives.SymbolicZero):
-        out = out - jnp.sum(q * dg, axis=-1)
-    return loss, out
-
-
-_sparse_loss.defjvp(_sparse_loss_jvp, symbolic_zeros=True)
 
 
 # -- the optax-style function ------------------------------------------------------------------
@@ -230,13 +161,13 @@ def simloss_with_integer_labels(
 
 
 def _per_example(z, y, tables: Tables, dtype):
+    """Per-example losses of (N, C) logits ``z`` (in ``dtype``) for in-range labels ``y``."""
+    zy = jnp.take_along_axis(z, y[:, None], axis=-1)  # the shift (no gradient flows through it)
     if tables.sparse:
         nbr = jnp.take(tables.indices, y, axis=0)
         g = jnp.take(tables.log_values, y, axis=0).astype(dtype)
-        return _sparse_loss(z, jnp.take_along_axis(z, nbr, axis=-1), g)
-    # gathered once: XLA would otherwise redo the row gather inside each fused reduction
-    g = jax.lax.optimization_barrier(jnp.take(tables.log_S, y, axis=0).astype(dtype))
-    return _dense_loss(z, g)
+        return sparse_loss(z, zy, nbr, g)
+    return dense_loss(z, zy, jnp.take(tables.log_S, y, axis=0, mode="clip").astype(dtype))
 
 
 def _classes_last(logits, where, axis):

@@ -1,10 +1,12 @@
 """SimLoss as a Keras 3 loss (torch and jax backends); importing this module imports keras.
 
-Set ``KERAS_BACKEND`` before keras is first imported. The maths is not repeated here: on the
-jax backend the loss calls :func:`simmatrix.jax.simloss_with_integer_labels`, on the torch
-backend :func:`simmatrix.simloss`; this module only adapts Keras's conventions (labels as
-floats of shape (N,) or (N, 1), ``from_logits``, ``ignore_class``, the class ``axis``,
-``sample_weight`` and the reductions of :class:`keras.losses.Loss`).
+Set ``KERAS_BACKEND`` before keras is first imported. On the jax backend the loss calls
+:func:`simmatrix.jax.simloss_with_integer_labels` (its exact kernel and hand-written
+backward pass); on the torch backend it runs the same formula in ``keras.ops``
+(:func:`_ops_simloss`, differentiated by torch), with a sparse ``S`` densified to a C×C
+``log S``. Around it, Keras's conventions: labels as floats of shape (N,) or (N, 1),
+``from_logits``, ``ignore_class``, the class ``axis``, ``sample_weight`` and the reductions
+of :class:`keras.losses.Loss`.
 """
 
 from __future__ import annotations
@@ -90,22 +92,27 @@ class SimLoss(keras.losses.Loss):
 
     def _per_example(self, z, y):
         backend = keras.backend.backend()
-        if backend == "jax":
+        if backend == "jax":  # the jax kernel, with its hand-written backward pass
             from .jax import make_simloss
 
             if "jax" not in self._prepared:
                 self._prepared["jax"] = make_simloss(self.S)
             return self._prepared["jax"](z, y)
-        if backend == "torch":
-            from .log_similarity import LogSimilarity
-            from .loss import simloss
+        if backend != "torch":
+            raise SimMatrixError(
+                f"simmatrix.keras.SimLoss supports the torch and jax backends, not {backend!r};"
+                " set KERAS_BACKEND=torch or KERAS_BACKEND=jax before importing keras")
+        import torch
 
-            if "torch" not in self._prepared:
-                self._prepared["torch"] = LogSimilarity(self.S)
-            return simloss(z, ops.cast(y, "int64"), self._prepared["torch"], reduction="none")
-        raise SimMatrixError(
-            f"simmatrix.keras.SimLoss supports the torch and jax backends, not {backend!r}; "
-            "set KERAS_BACKEND=torch or KERAS_BACKEND=jax before importing keras")
+        # one table per device: Keras first calls the loss on "meta" tensors to infer shapes
+        key = f"torch:{z.device}"
+        if key not in self._prepared:
+            if "log_S" not in self._prepared:
+                self._prepared["log_S"] = _dense_log_S(self.S)
+            self._prepared[key] = torch.as_tensor(self._prepared["log_S"], device=z.device)
+        log_S = self._prepared[key]
+        _check_labels(y, log_S.shape[0])
+        return _ops_simloss(ops.cast(z, "float32"), y, log_S)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -118,6 +125,74 @@ class SimLoss(keras.losses.Loss):
         config = dict(config)
         config["S"] = _deserialize_matrix(config["S"])
         return cls(**config)
+
+
+# -- the loss in keras.ops (every backend but jax) -------------------------------------------------
+_TINY = 2.0**-60  # as simmatrix._jax_loss: below it, the shifted form of W
+
+
+def _ops_simloss(z, y, log_S):
+    """Per-example ``L = log1p(U / W)`` in keras.ops, as :mod:`simmatrix._jax_loss` computes it.
+
+    ``U = Σ (1 - S[y]) e``, ``W = Σ S[y] e`` with ``e = exp(z - max z)`` (TwoSum-compensated):
+    relatively exact near 0; rows where ``W`` underflows use ``log Σ e - max t - log Σ
+    exp(t - max t)`` with ``t = z - max z + log S[y]`` carried exactly. The backend's autodiff
+    gives ``softmax(z) - softmax(z + log S[y])`` (both branches finite, so no NaN leaks).
+    """
+    g = ops.take(log_S, y, axis=0)
+    m = ops.stop_gradient(ops.max(z, axis=-1, keepdims=True))
+    m = ops.where(ops.isfinite(m), m, ops.zeros_like(m))
+    d = z - m
+    lo_d = ops.stop_gradient(ops.where(d > -np.inf, _two_sum_err(z, -m, d), 0.0))
+    e = ops.exp(d)
+    e = e + e * lo_d
+    U = ops.sum(-ops.expm1(g) * e, axis=-1)
+    W = ops.sum(ops.exp(g) * e, axis=-1)
+    under = W < _TINY
+    fast = ops.log1p(U / ops.where(under, ops.ones_like(W), W))
+    t = d + g
+    lo = ops.stop_gradient(ops.where(t > -np.inf, lo_d + _two_sum_err(d, g, t), 0.0))
+    shift = ops.stop_gradient(ops.max(t, axis=-1, keepdims=True))
+    shift = ops.where(ops.isfinite(shift), shift, ops.zeros_like(shift))
+    w = ops.exp(t - shift)
+    W_shifted = ops.sum(w + w * lo, axis=-1)
+    slow = (ops.log(U + W) - ops.squeeze(shift, -1)
+            - ops.log(ops.where(W_shifted > 0, W_shifted, ops.ones_like(W_shifted))))
+    return ops.where(under, slow, fast)
+
+
+def _two_sum_err(a, b, s):
+    """The rounding error of ``s = a + b`` (Knuth's TwoSum): ``a + b = s + err`` exactly."""
+    bb = s - a
+    return (a - (s - bb)) + (b - bb)
+
+
+def _check_labels(y, n_classes: int) -> None:
+    """Name the first label outside ``[0, n_classes)`` (eager backends; skipped when traced)."""
+    try:
+        labels = np.asarray(ops.convert_to_numpy(y))
+    except Exception:  # noqa: BLE001 - a traced tensor (torch.compile, tf.function): no values
+        return
+    bad = np.flatnonzero((labels < 0) | (labels >= n_classes))
+    if bad.size:
+        more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+        raise SimMatrixError(f"labels[{bad[0]}] = {labels[bad[0]]} is outside [0, {n_classes})"
+                             f", the classes of S{more}")
+
+
+def _dense_log_S(S: Any) -> np.ndarray:
+    """``log S`` as a dense float32 (C, C) array (``-inf`` for 0), sparse or dense ``S``."""
+    from .log_similarity import LogSimilarity
+
+    table = LogSimilarity(S.values if isinstance(S, SimilarityMatrix) else S, dtype=np.float32)
+    if not table.is_sparse:
+        return table.log_S
+    n = table.n_classes
+    out = np.full((n, n), -np.inf, dtype=np.float32)
+    keep = np.isfinite(table.log_values)
+    rows = np.broadcast_to(np.arange(n)[:, None], keep.shape)
+    out[rows[keep], table.indices[keep]] = table.log_values[keep]
+    return out
 
 
 def _as_matrix_values(S: Any) -> Any:

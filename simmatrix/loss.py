@@ -34,6 +34,7 @@ import numpy as np
 from ._array_api import (
     _device,
     _is_concrete,
+    _is_jax,
     _is_torch,
     _like,
     _stop_gradient,
@@ -182,6 +183,10 @@ def _per_sample(xp, z, y, tables, from_logits, eps):
         from ._torch_loss import fused_simloss
 
         return fused_simloss(z, y, tables)
+    if from_logits and _is_jax(xp):  # the exact jax kernel (simmatrix.jax)
+        from .jax import _per_example
+
+        return _per_example(z, y, tables, z.dtype)
     g, nbr = _log_rows(xp, tables, y)
     if not from_logits:
         return -xp.log(xp.sum(xp.exp(g) * _columns(xp, z, nbr), axis=1) + eps)

@@ -51,6 +51,15 @@ def main(inp, out, mode):
     res["per_example"] = np.asarray(keras.ops.convert_to_numpy(loss(y, z))).tolist()
     res["probs_per_example"] = np.asarray(keras.ops.convert_to_numpy(
         SimLoss(S, reduction=None)(y, p))).tolist()
+    res["adversarial"] = []
+    i = 0
+    while f"adv_z{i}" in d:
+        za, ya, Sa = d[f"adv_z{i}"], d[f"adv_y{i}"], d[f"adv_S{i}"]
+        per = SimLoss(Sa, from_logits=True, reduction=None)(ya, za)
+        grad = gradient(SimLoss(Sa, from_logits=True, reduction="sum"), ya, za)
+        res["adversarial"].append([np.asarray(keras.ops.convert_to_numpy(per)).tolist(),
+                                   np.asarray(grad).tolist()])
+        i += 1
     # config round trips: dense, a SimilarityMatrix with names, a sparse S
     named = SimilarityMatrix(S, [f"c{i}" for i in range(S.shape[0])])
     trips = []
@@ -79,6 +88,21 @@ def main(inp, out, mode):
     res["evaluate"] = float(model.evaluate(x, t, verbose=0)[0])
     model.save(d["path"].item())
     json.dump(res, open(out, "w"))
+
+
+def gradient(loss, y, z):
+    """d loss(y, z) / dz with the backend's own autodiff."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.grad(lambda a: loss(y, a))(jax.numpy.asarray(z))
+    import torch
+
+    t = torch.tensor(z, requires_grad=True)
+    loss(torch.tensor(y), t).backward()
+    return t.grad.numpy()
 
 
 if __name__ == "__main__":
