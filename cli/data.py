@@ -68,7 +68,9 @@ def wordnet(
     "simmatrix data wordnet-tree -c classes.txt -o tree.tsv",
 ))
 def wordnet_tree(
-    output: OutOption,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", show_default=False,
+        help="Where to write the tree: a .tsv file of parent<TAB>child lines.")],
     classes: ClassesOption = None,
     names: NamesOption = None,
     dag: Annotated[bool, typer.Option("--dag", help="Keep every hypernym (a DAG) instead of "
