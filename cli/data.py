@@ -15,7 +15,6 @@ from ._common import (
     ForceOption,
     JsonOption,
     NamesOption,
-    OutOption,
     class_list,
     echo_json,
     read_wordnet_classes,
