@@ -121,7 +121,7 @@ def _values(n_classes, values, names) -> tuple[np.ndarray, bool]:
     """The class values and whether they are equally spaced."""
     if values is not None:
         if n_classes is not None and n_classes != len(values):
-            raise BuildError(f"--classes {n_classes} but {len(values)} values were given")
+            raise BuildError(f"n_classes={n_classes} but {len(values)} values were given")
         try:
             v = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError):
