@@ -157,14 +157,15 @@ def _shell_script(code: str) -> str:
 def doc_env(tmp_path_factory) -> dict[str, str]:
     """The environment of shell blocks: this interpreter's python/simmatrix first on PATH."""
     shim = tmp_path_factory.mktemp("doc-bin")
-    for name in ("python", "python3"):
-        (shim / name).symlink_to(sys.executable)
+    # Scripts, not symlinks: a venv's python finds its venv only when run by its own path.
+    commands = {"python": "", "python3": "", "simmatrix": "-m simmatrix "}
     console = Path(sys.executable).parent / "simmatrix"
-    if console.is_file():
+    if console.is_file():  # the console script itself, as a user runs it
         (shim / "simmatrix").symlink_to(console)
-    else:  # no console script next to this interpreter: run the same package as a module
-        (shim / "simmatrix").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m simmatrix "$@"\n')
-        (shim / "simmatrix").chmod(0o755)
+        del commands["simmatrix"]
+    for name, args in commands.items():
+        (shim / name).write_text(f'#!/bin/sh\nexec "{sys.executable}" {args}"$@"\n')
+        (shim / name).chmod(0o755)
     env = dict(os.environ)
     env["PATH"] = f"{shim}{os.pathsep}{env.get('PATH', '')}"
     env["DOC_REPO"] = str(ROOT)  # for setup markers that copy a file the repository ships
@@ -356,9 +357,13 @@ def test_collection_finds_the_pages_and_markers(tmp_path):
                                                               ("c", [])]
 
 
-def test_tools_on_path(doc_env):
-    found = shutil.which("simmatrix", path=doc_env["PATH"])
-    assert found is not None
+def test_tools_on_path_are_this_interpreter_and_this_checkout(doc_env, tmp_path):
+    assert shutil.which("simmatrix", path=doc_env["PATH"]) is not None
+    code = "import sys, simmatrix; print(sys.prefix); print(simmatrix.__file__)"
+    proc = _run_shell(f'python -c "{code}"', tmp_path, doc_env)
+    prefix, module = proc.stdout.split()
+    assert prefix == sys.prefix
+    assert Path(module).resolve() == Path(__import__("simmatrix").__file__).resolve()
 
 
 def test_wordnet_tree_help_names_the_format_it_writes(cli):
