@@ -138,10 +138,6 @@ def validate(
         _check_values(report, vals, rows, cols)
         _check_diagonal(report, diag)
         _check_ones(report, vals, rows, cols, names, pairs)
-        csr = values.tocsr()  # symmetry as `inspect` reports it: absent entries are 0
-        diff = abs(csr - csr.T).tocoo().data
-        asym = float(np.nan_to_num(diff, nan=np.inf).max()) if diff.size else 0.0
-        report.stats.update(symmetric=asym <= sym_atol, max_asymmetry=asym)
         return report
     vals = values if values.dtype.kind == "f" else values.astype(np.float64)
     diag = np.diagonal(vals)
