@@ -29,3 +29,15 @@ autodoc_inherit_docstrings = True
 numpydoc_show_class_members = False  # autodoc lists members; no autosummary stubs needed
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
+
+
+def _skip_sklearn_routing(app, what, name, obj, skip, options):
+    """scikit-learn adds ``set_*_request`` methods to estimators; their docstrings cite
+    scikit-learn's own glossary, which this reference does not have."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_sklearn_routing)
