@@ -19,7 +19,7 @@ import typer
 
 from simmatrix._files import COMMITTED
 from simmatrix._text import escape
-from simmatrix.errors import MissingDependencyError, SimMatrixError
+from simmatrix.errors import MissingDependencyError, SimMatrixError, for_cli
 
 # Newer typer ships its own copy of click and raises that copy's exceptions; older typer
 # raises click's. Catch whichever are importable.
@@ -32,8 +32,9 @@ for _mod in ("typer._click.exceptions", "click.exceptions"):
 
 
 def _one_line(message: object) -> str:
-    """One line, with every character a terminal would act on escaped."""
-    return escape(" ".join(str(message).split()))
+    """One line, in the CLI's words (``--force``, not ``overwrite=True``: see
+    :func:`simmatrix.errors.for_cli`), with every character a terminal would act on escaped."""
+    return escape(" ".join(for_cli(str(message)).split()))
 
 
 class Interrupted(BaseException):

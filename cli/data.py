@@ -15,7 +15,6 @@ from ._common import (
     ForceOption,
     JsonOption,
     NamesOption,
-    OutOption,
     class_list,
     echo_json,
     read_wordnet_classes,
@@ -78,7 +77,9 @@ def wordnet(
     "simmatrix data wordnet-tree -c classes.txt -o tree.tsv --mapping senses.tsv",
 ))
 def wordnet_tree(
-    output: OutOption,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", show_default=False,
+        help="Where to write the tree: a .tsv file of parent<TAB>child lines.")],
     classes: ClassesOption = None,
     names: NamesOption = None,
     dag: Annotated[bool, typer.Option("--dag", help="Keep every hypernym (a DAG) instead of "

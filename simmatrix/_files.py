@@ -180,7 +180,7 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 
 def _exists_error(target: Path) -> MatrixFileError:
     return MatrixFileError(
-        f"'{target}' appeared while this command was writing it and was kept; pass --force "
+        f"'{target}' appeared while this command was writing it and was kept; pass overwrite=True "
         "to overwrite it"
     )
 
@@ -318,6 +318,6 @@ def check_writable(paths: list[Path], overwrite: bool = False) -> None:
         if path.is_dir():
             raise MatrixFileError(f"output '{path}' is a folder")
         if os.path.lexists(path) and not overwrite:
-            raise MatrixFileError(f"'{path}' already exists; pass --force to overwrite it")
+            raise MatrixFileError(f"'{path}' already exists; pass overwrite=True to overwrite it")
         if os.path.lexists(path) and not path.is_file():
             raise MatrixFileError(f"output '{path}' is not a regular file; remove it first")

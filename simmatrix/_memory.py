@@ -79,7 +79,8 @@ def ensure_fits(nbytes: int, what: str, advice: str) -> None:
     what : str
         What needs it, for the message: ``"a 1000000×1000000 float64 matrix"``.
     advice : str
-        What to do instead: ``"use --dtype float32, --top-k or fewer classes"``.
+        What to do instead, in the Python API's words (:func:`simmatrix.errors.for_cli`
+        gives the CLI's): ``"use dtype='float32', top_k=K or fewer classes"``.
     """
     budget = available_bytes()
     if budget is None or nbytes <= budget:
@@ -90,7 +91,8 @@ def ensure_fits(nbytes: int, what: str, advice: str) -> None:
     )
 
 
-ADVICE = "use --dtype float32, a sparse --top-k matrix where the command has one, or fewer classes"
+ADVICE = ("use dtype='float32', a sparse top_k=K matrix where the builder has one, or fewer "
+          "classes")
 
 
 def ensure_dense_fits(n: int, dtype: object = "float64", what: str = "", *,
@@ -104,5 +106,5 @@ def ensure_dense_fits(n: int, dtype: object = "float64", what: str = "", *,
     dt = np.dtype(dtype)
     label = f"a {n}×{n} {dt} matrix" + (f" ({what})" if what else "")
     if dt.itemsize <= 4:
-        advice = advice.replace("use --dtype float32, ", "use ")
+        advice = advice.replace("use dtype='float32', ", "use ")
     ensure_fits(dense_bytes(n, n, dt.itemsize, copies), label, advice)

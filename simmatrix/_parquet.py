@@ -139,7 +139,7 @@ def read_parquet(path: Path):
     n = len(classes) if classes is not None else (len(names) if not long else 0)
     if not long:
         ensure_fits(dense_bytes(n, n, 8, copies=2), f"loading '{path}' ({n}×{n})",
-                    "load it on a larger machine, or build a smaller or sparse (--top-k) "
+                    "load it on a larger machine, or build a smaller or sparse (top_k=K) "
                     "matrix")
     try:
         table = pq.read_table(path)

@@ -50,7 +50,7 @@ def _common_classes(matrices, labels, intersect: bool) -> tuple[tuple[str, ...],
         raise BuildError(
             f"the inputs have different classes; {len(uneven)} classes are not in every "
             f"input: {quote_list(uneven)} ({'; '.join(lacks)}); use intersect=True "
-            f"(--intersect) to keep the {len(common)} common classes"
+            f"to keep the {len(common)} common classes"
         )
     order = tuple(c for c in matrices[0].classes if c in common)
     if not order:
@@ -127,7 +127,7 @@ def combine(
     w = _weights(weights, len(matrices), how)
     classes, dropped = _common_classes(matrices, names, intersect)
     ensure_dense_fits(len(classes), "float64", f"combining {len(matrices)} matrices",
-                      copies=len(matrices) + 2, advice="combine fewer classes (--intersect "
+                      copies=len(matrices) + 2, advice="combine fewer classes (intersect=True "
                       "with a smaller class set), or fewer inputs at a time")
     stack = np.stack([S.select(classes).to_dense().astype(np.float64) for S in matrices])
     if how == "mean":

@@ -56,3 +56,61 @@ def quote_list(items, limit: int = 10) -> str:
 
 class TooLargeError(SimMatrixError):
     """An operation would need more memory than the machine has; refused before allocating."""
+
+
+# -- the caller's language ------------------------------------------------------------------
+# Messages raised by the library name the *Python* argument to pass (``overwrite=True``); the
+# CLI prints every message through :func:`for_cli`, which names the option instead
+# (``--force``). One table, so both spellings of every argument live side by side.
+
+#: Python keyword -> CLI option, where a message tells the caller what to pass.
+CLI_OPTIONS = {
+    "overwrite": "--force",
+    "top_k": "--top-k",
+    "dtype": "--dtype",
+    "missing": "--missing",
+    "oov": "--oov",
+    "intersect": "--intersect",
+    "n_classes": "--n-classes",
+    "names": "--names",
+    "classes": "--classes",
+    "values": "--values",
+    "circular": "--circular",
+    "format": "--format",
+    "order": "--order",
+    "dest": "--dir",
+}
+
+#: Whole phrases whose CLI form is not ``--option value``.
+CLI_PHRASES = {
+    "neighbours(S, cls)": "--row CLASS",
+    "mapping={class: target}": "a mapping file (--mapping)",
+    "install_wordnet(source='/usr/share/wordnet')": (
+        "simmatrix data wordnet --from /usr/share/wordnet"),
+    "where the builder has one": "where the command has one",
+}
+
+import re as _re  # noqa: E402 - kept beside the one function that uses it
+
+_KEYWORD = _re.compile(
+    r"(?<![\w.'\"-])(" + "|".join(CLI_OPTIONS) + r")="
+    r"(?:(True)\b|'([^']*)'|([A-Z][A-Z_]*|\d+(?:\.\d+)?)\b)?")
+
+
+def _option(match: _re.Match) -> str:
+    option = CLI_OPTIONS[match[1]]
+    value = match[3] if match[3] is not None else match[4]
+    return option if value is None else f"{option} {value}"
+
+
+def for_cli(message: str) -> str:
+    """``message`` with each Python argument it names spelled as the CLI option.
+
+    >>> for_cli("'S.npy' already exists; pass overwrite=True to overwrite it")
+    "'S.npy' already exists; pass --force to overwrite it"
+    >>> for_cli("use top_k=K, dtype='float32' or order='given'")
+    'use --top-k K, --dtype float32 or --order given'
+    """
+    for python, cli in CLI_PHRASES.items():
+        message = message.replace(python, cli)
+    return _KEYWORD.sub(_option, message)

@@ -278,7 +278,7 @@ def load_array(path: str | os.PathLike, what: str = "matrix file", *,
             )
         extra = 0 if dtype in (np.float32, np.float64) else dense_bytes(need // dtype.itemsize)
         ensure_fits(need + extra, f"loading '{path}' ({shown} {dtype})",
-                    "load it on a larger machine, or build a smaller or sparse (--top-k, "
+                    "load it on a larger machine, or build a smaller or sparse (top_k=K, "
                     ".parquet) matrix")
         fh.seek(0)
         try:

@@ -270,6 +270,102 @@ class SimilarityMatrix:
             raise InvalidMatrixError(f"dtype must be float32 or float64, got {dtype}")
         return self.replace(values=self._values.astype(dtype))
 
+    # -- tables (pandas, polars; see simmatrix/_frames.py) -----------------------------------
+    def to_pandas(self, layout: str = "auto"):
+        """The matrix as a labelled ``pandas.DataFrame``, the table its .parquet file holds.
+
+        Parameters
+        ----------
+        layout : {"auto", "square", "long"}
+            ``"square"``: index = true classes (named ``true_class``), columns = predicted
+            classes (axis named ``predicted_class``), a copy of the values in their dtype.
+            ``"long"``: one row per stored entry, columns ``true_class``, ``predicted_class``
+            (categorical, categories in class order) and ``similarity``. ``"auto"`` (the
+            default): square when dense, long when sparse (top-k: absent entries are 0).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``df.attrs["simmatrix_metadata"]`` holds the provenance.
+
+        Examples
+        --------
+        >>> S = SimilarityMatrix([[1.0, 0.5], [0.25, 1.0]], ["rose", "tulip"])
+        >>> df = S.to_pandas()
+        >>> float(df.loc["rose", "tulip"]), float(df.loc["tulip", "rose"])
+        (0.5, 0.25)
+        """
+        from ._frames import to_pandas
+
+        return to_pandas(self, layout)
+
+    @classmethod
+    def from_pandas(cls, df: Any, classes: Sequence[Any] | None = None,
+                    metadata: Mapping[str, Any] | None = None) -> SimilarityMatrix:
+        """A matrix from a ``pandas.DataFrame`` in either layout of :meth:`to_pandas`.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Square: index = true classes, one column per predicted class (matched to the
+            rows by name, in any order), e.g. ``pandas.read_parquet`` of a wide .parquet
+            file. Long: exactly the columns ``true_class``, ``predicted_class``,
+            ``similarity``; the result is sparse (absent pairs are 0).
+        classes : sequence of str, optional
+            The class order of the result (default: the rows' order; for a long table the
+            categories' order, else the order true classes first appear).
+        metadata : mapping, optional
+            Provenance; default ``df.attrs["simmatrix_metadata"]`` when present.
+
+        Returns
+        -------
+        SimilarityMatrix
+        """
+        from ._frames import from_pandas
+
+        return from_pandas(df, classes, metadata)
+
+    def to_polars(self, layout: str = "auto"):
+        """The matrix as a ``polars.DataFrame``: as :meth:`to_pandas`, but polars has no
+        index, so the square layout's first column ``true_class`` holds the true classes.
+
+        Parameters
+        ----------
+        layout : {"auto", "square", "long"}
+            As in :meth:`to_pandas`; the long layout's class columns are ``polars.Enum``.
+
+        Returns
+        -------
+        polars.DataFrame
+        """
+        from ._frames import to_polars
+
+        return to_polars(self, layout)
+
+    @classmethod
+    def from_polars(cls, df: Any, classes: Sequence[Any] | None = None,
+                    metadata: Mapping[str, Any] | None = None) -> SimilarityMatrix:
+        """A matrix from a ``polars.DataFrame`` in either layout of :meth:`to_polars`.
+
+        Parameters
+        ----------
+        df : polars.DataFrame
+            Square: a first column ``true_class`` (or ``class``, as ``polars.read_parquet``
+            gives it for a wide .parquet file) and one column per predicted class. Long:
+            exactly ``true_class``, ``predicted_class``, ``similarity`` (sparse result).
+        classes : sequence of str, optional
+            The class order of the result.
+        metadata : mapping, optional
+            Provenance.
+
+        Returns
+        -------
+        SimilarityMatrix
+        """
+        from ._frames import from_polars
+
+        return from_polars(df, classes, metadata)
+
     # -- comparison and fingerprints -------------------------------------------------------
     def fingerprint(self) -> str:
         """sha256 of the classes and the float64 values: equal matrices, equal prints."""

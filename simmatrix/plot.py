@@ -47,7 +47,7 @@ def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
         return tree
     if order == "cluster" and n > MAX_CLUSTERED:
         raise BuildError(f"clustering {n} classes is too slow (limit {MAX_CLUSTERED}); "
-                         "use --order given")
+                         "use order='given'")
     if order == "given" or n < 3:
         return np.arange(n)
     from scipy.cluster.hierarchy import leaves_list, linkage
@@ -108,7 +108,7 @@ def heatmap(S: SimilarityMatrix, *, order: str = "auto", title: str | None = Non
     figure_mod = require("matplotlib.figure", "plot")
     if len(S) > MAX_HEATMAP:
         raise BuildError(f"{len(S)} classes are too many for a heatmap (limit {MAX_HEATMAP}); "
-                         "draw one class's neighbours with --row CLASS")
+                         "draw one class's neighbours with neighbours(S, cls)")
     idx = leaf_order(S, order)
     vals = S.to_dense()[np.ix_(idx, idx)]
     n = len(S)

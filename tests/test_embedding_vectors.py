@@ -56,7 +56,7 @@ def write(kv, tmp_path, fmt):
 def test_round_trip_of_each_format(small_kv, tmp_path, fmt):
     path = write(small_kv, tmp_path, fmt)
     if fmt == "gensim":  # a pickle: loaded only when asked for by name
-        with pytest.raises(MatrixFileError, match="--format gensim"):
+        with pytest.raises(MatrixFileError, match="format='gensim'"):
             detect_format(path)
         wv = load_vectors(path, format="gensim")
     else:

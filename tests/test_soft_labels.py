@@ -68,7 +68,7 @@ def test_validation_prints_values_with_all_their_digits():
     ({"n_classes": 15, "kernel": "beta"}, "3 to 14 classes"),
     ({"n_classes": 4, "kernel": "poisson", "alpha": 0.1}, "alpha applies to"),
     ({"n_classes": 4, "kernel": "exponential", "alpha": 0.1}, "alpha applies to"),
-    ({"values": [0, 1, 3], "kernel": "poisson"}, "--values and --circular do not apply"),
+    ({"values": [0, 1, 3], "kernel": "poisson"}, "values= and circular= do not apply"),
     ({"n_classes": 4, "kernel": "triangular", "alpha": 0.5}, "must be in (0, 0.5)"),
 ])
 def test_refused_with_the_reason(kwargs, says):

@@ -95,7 +95,7 @@ def _infer_classes(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[str, ...]:
     if ints is not None and len(ints) and ints.min() >= 0:
         n = int(ints.max()) + 1
         ensure_dense_fits(n, "int64", f"integer labels up to {n - 1}", copies=2, advice=(
-            "labels are class indices 0..C-1: give the class list (--classes) or relabel"))
+            "labels are class indices 0..C-1: give the class list (classes=) or relabel"))
         return default_classes(n)
     return tuple(np.unique(both.astype(str)).tolist())
 
@@ -196,7 +196,7 @@ def from_confusion(
     if unseen and missing == "error":
         raise BuildError(
             f"{len(unseen)} classes never occur as a true label, so their row cannot be "
-            f"estimated: {quote_list(unseen)}; pass missing='identity' (--missing identity) "
+            f"estimated: {quote_list(unseen)}; pass missing='identity' "
             "to give them the identity row"
         )
     C = len(N)

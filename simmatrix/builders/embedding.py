@@ -183,7 +183,7 @@ def check_dense_size(n: int) -> None:
     if need > DENSE_LIMIT_BYTES:
         raise BuildError(
             f"a dense matrix of {n} classes needs {need / 2**30:.0f} GiB; "
-            f"use top_k (--top-k K) to keep each class's K nearest classes, sparse"
+            f"use top_k=K to keep each class's K nearest classes, sparse"
         )
 
 
@@ -305,5 +305,5 @@ def _missing_message(missing: dict[str, list[str]], wv: WordVectors) -> str:
     noun = "class has" if len(missing) == 1 else "classes have"
     return (
         f"{len(missing)} {noun} no embedding in {where}: {', '.join(parts)}; "
-        f"rename them, or build without them with --oov drop or --oov identity"
+        f"rename them, or build without them with oov='drop' or oov='identity'"
     )

@@ -9,7 +9,7 @@ r = 0 is plain cross-entropy (0^0 = 1). This module generalises it to
 - a Gaussian kernel ``exp(-(d / σ)² / 2)`` instead of the exponential ``r^d``.
 
 All pairs are array operations over row blocks; for equally spaced values the matrix is
-Toeplitz (its entries depend on |i - j| only) and is one strided copy of its first row.
+Toeplitz (its entries depend on ``|i - j|`` only) and is one strided copy of its first row.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def order_matrix(
     -------
     SimilarityMatrix of shape (n_classes, n_classes)
 
-    Math
-    ----
+    Notes
+    -----
     ``S_ij = r ** (|v_i - v_j| / unit)`` or ``exp(-((|v_i - v_j| / unit) / sigma)**2 / 2)``.
 
     Examples
@@ -121,7 +121,7 @@ def _values(n_classes, values, names) -> tuple[np.ndarray, bool]:
     """The class values and whether they are equally spaced."""
     if values is not None:
         if n_classes is not None and n_classes != len(values):
-            raise BuildError(f"--classes {n_classes} but {len(values)} values were given")
+            raise BuildError(f"n_classes={n_classes} but {len(values)} values were given")
         try:
             v = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError):

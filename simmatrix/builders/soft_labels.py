@@ -231,7 +231,7 @@ def soft_label_order_matrix(n_classes, *, values=None, names=None, kernel: str,
 
     if values is not None or circular is not None:
         raise BuildError(f"the {kernel} kernel is defined on class positions 0 .. J-1: "
-                         f"--values and --circular do not apply; give --classes or names")
+                         "values= and circular= do not apply; give n_classes= or names=")
     if n_classes is None:
         if names is None:
             raise BuildError("give the number of classes or their names")

@@ -157,7 +157,7 @@ def load_vectors(
         raise BuildError(f"limit must be a positive number of words, got {limit}")
     if str(spec) in BUILTIN and not Path(spec).exists():
         if format is not None:
-            raise BuildError(f"--format does not apply to the built-in vectors {str(spec)!r}")
+            raise BuildError(f"format= does not apply to the built-in vectors {str(spec)!r}")
         return load_glove_6b_50d().limited(limit)
     path = Path(spec)
     if not path.exists():
@@ -210,7 +210,7 @@ def detect_format(path: str | os.PathLike) -> str:
     if head[:1] == b"\x80":  # a pickle protocol opcode: never detected into loading
         raise MatrixFileError(
             f"word vectors {str(path)!r} look like a gensim native file, which is a Python "
-            "pickle: loading it runs code from the file. Pass --format gensim only if you "
+            "pickle: loading it runs code from the file. Pass format='gensim' only if you "
             "trust where it came from, or convert it with KeyedVectors.save_word2vec_format"
         )
     first, _, rest = head.partition(b"\n")
@@ -224,7 +224,7 @@ def detect_format(path: str | os.PathLike) -> str:
         return "glove"
     raise MatrixFileError(
         f"cannot tell the format of word vectors {str(path)!r} from its first bytes; "
-        f"pass --format ({'|'.join(FORMATS)})"
+        f"pass format= ({'|'.join(FORMATS)})"
     )
 
 

@@ -87,7 +87,7 @@ def default_data_dir() -> Path:
             return p
     raise MatrixFileError(
         "no writable nltk data folder: none of "
-        + ", ".join(repr(str(p)) for p in nltk_data_path()) + "; pass --dir and set NLTK_DATA"
+        + ", ".join(repr(str(p)) for p in nltk_data_path()) + "; pass dest= and set NLTK_DATA"
     )
 
 
@@ -293,7 +293,7 @@ def _download(staging: Path, stage: Path) -> None:
         raise MatrixFileError(
             "nltk's downloader could not fetch WordNet (offline?); install a local copy "
             "instead: apt-get install wordnet-base wordnet-sense-index, then "
-            "simmatrix data wordnet --from /usr/share/wordnet"
+            "install_wordnet(source='/usr/share/wordnet')"
         )
 
 
