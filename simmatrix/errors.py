@@ -79,6 +79,8 @@ CLI_OPTIONS = {
     "format": "--format",
     "order": "--order",
     "dest": "--dir",
+    "senses": "--senses",
+    "class_index": "--class-index",
 }
 
 #: Whole phrases whose CLI form is not ``--option value``.

@@ -43,7 +43,7 @@ def leaf_order(S: SimilarityMatrix, order: str = "auto") -> np.ndarray:
     if order == "tree":
         if tree is None:
             raise BuildError("the matrix has no tree order (only matrices built from a "
-                             "hierarchy keep one); use --order cluster or given")
+                             "hierarchy keep one); use order='cluster' or order='given'")
         return tree
     if order == "cluster" and n > MAX_CLUSTERED:
         raise BuildError(f"clustering {n} classes is too slow (limit {MAX_CLUSTERED}); "

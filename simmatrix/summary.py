@@ -250,7 +250,7 @@ def find_row(S: SimilarityMatrix, name: str, names: dict[str, str] | None = None
 
     Human names compare case-insensitively with spaces and underscores alike
     (``great white shark`` finds ``n01484850``). A human name two classes share
-    (ImageNet's two ``crane``s) is an error that lists their wnids.
+    (the two ``crane`` classes of ImageNet) is an error that lists their wnids.
     """
     from ._suggest import close_matches, did_you_mean
     from .errors import BuildError
@@ -268,7 +268,7 @@ def find_row(S: SimilarityMatrix, name: str, names: dict[str, str] | None = None
     hint = did_you_mean(close_matches(str(name), pool))
     if not names and any(_WNID.match(c) for c in S.classes[:50]):
         hint += ("; the classes are wnids, and their human names need WordNet (simmatrix "
-                 "data wordnet) or --class-index imagenet_class_index.json")
+                 "data wordnet) or class_index='imagenet_class_index.json'")
     raise BuildError(f"class {str(name)!r} is not in the matrix{hint}")
 
 

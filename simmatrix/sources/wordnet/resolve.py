@@ -223,7 +223,7 @@ def _unknown_message(graph, failed) -> str:
     noun = "class has" if len(failed) == 1 else "classes have"
     return (f"{len(failed)} {noun} no WordNet 3.0 synset: " + ", ".join(parts) + more
             + "; give a wnid (n01440764), a synset name (maple.n.02) or a lemma for each in "
-            "a mapping file (--mapping)")
+            "mapping={class: target}")
 
 
 def check_mapping(mapping: Mapping[str, str], classes: Iterable[str],

@@ -236,7 +236,7 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
                             len(c)) for c in cands]
     ensure_fits(dense_bytes(m, m, 8, 2.0) + dense_bytes(m, n, 4, 2.0),
                 f"choosing senses for {n} names ({m} candidate senses)",
-                "give wnids or synset names for some classes, or use --senses first")
+                "give wnids or synset names for some classes, or use senses='first'")
     prior = log_prior(tax, cands, counts)
     tagged = np.array([counts.get((lemma.lower(), k), 0) for c in cands for k, lemma in c])
     most = np.zeros(n, dtype=tagged.dtype)
