@@ -76,7 +76,8 @@ def finish_build(
 
     if lower_bound:
         S = transforms.lower_bound(S, lower_bound)
-    S = S.astype(getattr(dtype, "value", dtype))
+    if S.dtype != getattr(dtype, "value", dtype):  # astype copies even to its own dtype
+        S = S.astype(getattr(dtype, "value", dtype))
     report = validate(S)
     report.raise_if_invalid()
     for w in report.warnings:

@@ -326,34 +326,54 @@ def _read_parquet(path: Path):
 
 
 def _read_csv(path: Path):
+    """Rows parsed one at a time straight into a preallocated C×C array (a C-class CSV
+    never becomes C² Python strings); the size is checked before that array exists."""
     size = path.stat().st_size
     try:
         with open_regular(path, "matrix file") as raw, large_csv_fields(size + 1), \
                 io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
-            rows = [r for r in csv.reader(fh) if r]
+            return _parse_csv(path, csv.reader(fh))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise MatrixFileError(f"'{path}' is not a readable CSV file: {exc}") from None
-    if not rows:
+
+
+def _parse_csv(path: Path, reader) -> tuple[np.ndarray, tuple[str, ...], dict]:
+    header = next((r for r in reader if r), None)
+    if header is None:
         raise MatrixFileError(f"'{path}' has no rows")
-    header, body = rows[0][1:], rows[1:]
-    labels = [r[0] for r in body]
-    for k, r in enumerate(body, start=2):
-        if len(r) != len(header) + 1:
+    names = header[1:]
+    n = len(names)
+    ensure_fits(dense_bytes(n, n, 8), f"loading '{path}' ({n}×{n} float64)",
+                "load it on a larger machine, or save it as .npy or a sparse .parquet")
+    values = np.empty((n, n), dtype=np.float64)
+    labels: list[str] = []
+    for r in reader:
+        if not r:
+            continue  # blank lines
+        i = len(labels)
+        if len(r) != n + 1:
             raise MatrixFileError(
-                f"'{path}' line {k}: {len(r) - 1} values for {len(header)} columns"
+                f"'{path}' line {reader.line_num}: {len(r) - 1} values for {n} columns"
             )
-    if labels != header:
+        if i >= n or r[0] != names[i]:
+            raise InvalidMatrixError(
+                f"'{path}' line {reader.line_num}: the first column's labels must equal the "
+                "header's class names in the same order (one row per class)"
+            )
+        try:
+            values[i] = r[1:]
+        except ValueError:  # name the first cell that is not a number
+            for j, cell in enumerate(r[1:]):
+                try:
+                    values[i, j] = float(cell)
+                except ValueError:
+                    raise MatrixFileError(f"'{path}' row {r[0]!r}, column {names[j]!r}: "
+                                          f"{cell!r} is not a number") from None
+        labels.append(r[0])
+    if len(labels) != n:
         raise InvalidMatrixError(
-            f"'{path}': the first column's labels must equal the header's class names in "
-            "the same order"
+            f"'{path}' has {len(labels)} rows for the {n} classes of its header; each class "
+            "needs one row"
         )
-    values = np.empty((len(body), len(header)), dtype=np.float64)
-    for i, r in enumerate(body):
-        for j, cell in enumerate(r[1:]):
-            try:
-                values[i, j] = float(cell)
-            except ValueError:
-                raise MatrixFileError(
-                    f"'{path}' row {labels[i]!r}, column {header[j]!r}: {cell!r} is not a number"
-                ) from None
-    return values.reshape(len(body), len(header)), tuple(labels), {}
+    return values, tuple(labels), {}
+
