@@ -18,7 +18,6 @@ from ._memory import dense_bytes, ensure_fits
 from .errors import InvalidMatrixError, MatrixFileError
 from .matrix import SimilarityMatrix
 
-
 #: Values per row group: a 32nd of the matrix, between 1 and 64 MiB. pyarrow holds about two
 #: blocks while it encodes and compresses one (and ~5 of a read block while decoding), so a
 #: write peaks near 1.1× the matrix and a read, in quarter blocks, near 1.05×.

@@ -357,3 +357,51 @@ def test_concurrent_writers(tmp_path, force):
     S = io.load(out)  # a pair from one run: the digest check would catch a mix
     assert len(S) in sizes
     assert _files(tmp_path) == {"m.npy", "m.npy.json"}
+
+
+# -- numeric options: nan, inf and out-of-range values refused when the line is parsed ------
+OPTION_CASES = [
+    (["build", "order", "-n", "5", "--unit", "inf"], "--unit", "inf", "> 0"),
+    (["build", "order", "-n", "5", "--unit", "0"], "--unit", "0.0", "> 0"),
+    (["build", "order", "-n", "5", "--kernel", "gaussian", "--sigma", "inf"], "--sigma", "inf",
+     "> 0"),
+    (["build", "order", "-n", "5", "--lower-bound", "nan"], "--lower-bound", "nan", "[0, 1)"),
+    (["build", "order", "-n", "5", "--lower-bound", "1"], "--lower-bound", "1.0", "[0, 1)"),
+    (["build", "order", "-n", "5", "--reduction", "nan"], "--reduction", "nan", "[0, 1)"),
+    (["build", "order", "-n", "5", "--circular", "inf"], "--circular", "inf", "> 0"),
+    (["build", "order", "-n", "5", "--kernel", "geometric", "--alpha", "inf"], "--alpha", "inf",
+     "[0, 1]"),
+    (["build", "order", "-n", "0"], "--n-classes", "0", ">= 1"),
+    (["build", "order", "--values", "1,1e308,-1e308"], "--values", "1e308", "overflows"),
+    (["build", "confusion", "--matrix", "c.csv", "--smoothing", "nan"], "--smoothing", "nan",
+     ">= 0"),
+    (["build", "hierarchy", "--graph", "t.txt", "--measure", "soft", "--beta", "inf"],
+     "--beta", "inf", "> 0"),
+    (["build", "embedding", "--names", "a,b", "--top-k", "-1"], "--top-k", "-1", ">= 0"),
+    (["build", "embedding", "--names", "a,b", "--limit", "0"], "--limit", "0", ">= 1"),
+    (["build", "text", "--names", "a,b", "--batch-size", "0"], "--batch-size", "0", ">= 1"),
+    (["transform", "in.npy", "--power", "inf"], "--power", "inf", "> 0"),
+    (["transform", "in.npy", "--lower-bound", "-0.1"], "--lower-bound", "-0.1", "[0, 1)"),
+    (["combine", "a.npy", "b.npy", "--weights", "1,nan"], "--weights", "nan", ">= 0"),
+    (["combine", "a.npy", "b.npy", "--weights", "1e308,1e308"], "--weights", "inf", "> 0"),
+    (["combine", "a.npy", "b.npy", "--lower-bound", "inf"], "--lower-bound", "inf", "[0, 1)"),
+]
+
+
+@pytest.mark.parametrize("args,option,value,valid", OPTION_CASES,
+                         ids=[" ".join(c[0]) for c in OPTION_CASES])
+def test_numeric_option_out_of_range(cli, tmp_path, monkeypatch, args, option, value, valid):
+    monkeypatch.chdir(tmp_path)
+    for name in ("in.npy", "a.npy", "b.npy"):
+        io.save(SimilarityMatrix(np.eye(2), ["x", "y"]), tmp_path / name)
+    before = _files(tmp_path)
+    res = cli(*args, "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+    assert option in res.err and value in res.err and valid in res.err, res.err
+    assert _files(tmp_path) == before
+
+
+def test_sigma_without_the_gaussian_kernel_is_refused(cli, tmp_path):
+    res = cli("build", "order", "-n", "5", "--sigma", "2", "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+    assert "--sigma" in res.err and "gaussian" in res.err
