@@ -8,6 +8,7 @@ tests start concurrent writer processes, with and without --force.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -297,12 +298,18 @@ def _writer(out: Path, n: int, *extra: str, **kw) -> subprocess.Popen:
                             text=True, **kw)
 
 
-def _wait_for_temporary(folder: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_for_temporary(folder: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Return once the writer has written data into its temporary: the event that puts it
+    mid-write (past creating the file, long before the rename), however loaded the machine.
+    Whenever the signal lands, the clean-up must leave no temporary (see the every-step
+    test); this only makes sure the old file is the expected outcome."""
     end = time.monotonic() + timeout
     while time.monotonic() < end and proc.poll() is None:
-        if any(p.name.startswith(".") for p in folder.iterdir()):
-            return
-        time.sleep(0.005)
+        for p in folder.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if p.name.startswith(".") and p.stat().st_size > 0:
+                    return
+        time.sleep(0.002)
     pytest.fail("the writer never started writing")
 
 
@@ -405,3 +412,156 @@ def test_sigma_without_the_gaussian_kernel_is_refused(cli, tmp_path):
     res = cli("build", "order", "-n", "5", "--sigma", "2", "-o", tmp_path / "o.npy")
     assert_one_line_error(res, 2)
     assert "--sigma" in res.err and "gaussian" in res.err
+
+
+# -- ownership, links, unwritable places, a full disk: for every format ----------------------
+FORMATS = [".npy", ".parquet", ".csv"]
+
+
+def _old_file(tmp_path: Path, ext: str) -> tuple[Path, dict[str, bytes]]:
+    """An existing 3-class matrix in format ``ext``, and the bytes of its files."""
+    out = tmp_path / f"old{ext}"
+    written = io.save(SimilarityMatrix(np.eye(3), ["a", "b", "c"]), out)
+    return out, {p.name: p.read_bytes() for p in written}
+
+
+def _unchanged(folder: Path, files: dict[str, bytes], *others: str) -> None:
+    assert _files(folder) == set(files) | set(others)  # no temporary left either
+    for name, data in files.items():
+        assert (folder / name).read_bytes() == data, name
+
+
+def _random_matrix(n: int, seed: int = 0) -> SimilarityMatrix:
+    """Valid but incompressible, so every format writes about 8 n² bytes."""
+    a = np.random.default_rng(seed).uniform(0.01, 0.99, (n, n))
+    np.fill_diagonal(a, 1.0)
+    return SimilarityMatrix(a, [f"c{i}" for i in range(n)])
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a file to another user needs root")
+@pytest.mark.parametrize("ext", FORMATS)
+def test_force_keeps_owner_and_group(cli, tmp_path, ext):
+    out, old = _old_file(tmp_path, ext)
+    for name in old:
+        os.chown(tmp_path / name, 4321, 8765)
+        os.chmod(tmp_path / name, 0o640)
+    assert cli("build", "order", "-n", "4", "-o", out, "--force").code == 0
+    for name in old:
+        st = os.stat(tmp_path / name)
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (4321, 8765, 0o640), name
+    assert len(io.load(out)) == 4
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("which", ["array", "sidecar", "dangling"])
+def test_symlink_output_is_refused(cli, tmp_path, which, force):
+    real, old = _old_file(tmp_path, ".csv")
+    out = tmp_path / "m.npy"
+    link = io.sidecar_path(out) if which == "sidecar" else out
+    link.symlink_to(tmp_path / "nowhere" if which == "dangling" else real)
+    res = cli("build", "order", "-n", "4", "-o", out, *(["--force"] if force else []))
+    assert_one_line_error(res, 2)
+    assert "symbolic link" in res.err
+    assert link.is_symlink()
+    _unchanged(tmp_path, old, link.name)
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+@pytest.mark.parametrize("folder", ["missing/deeper", "/proc"])
+def test_unwritable_output_folder(cli, tmp_path, ext, folder):
+    if folder == "/proc" and not Path("/proc/self").exists():
+        pytest.skip("no /proc here")
+    res = cli("build", "order", "-n", "4", "-o", tmp_path / folder / f"m{ext}")
+    assert_one_line_error(res, 2)
+    assert "folder" in res.err
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_file_size_limit_in_every_format(cli, tmp_path, ext):
+    src = tmp_path / "src.npy"
+    io.save(_random_matrix(300), src)  # 720 KB in every format
+    out, old = _old_file(tmp_path, ext)
+    old.update({p.name: p.read_bytes() for p in (src, io.sidecar_path(src))})
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 10, hard))  # Python ignores SIGXFSZ
+    try:
+        res = cli("convert", src, out, "--force")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert_one_line_error(res, 2)
+    assert out.name in res.err and "nothing was replaced" in res.err
+    _unchanged(tmp_path, old)
+
+
+# -- an interrupt at every step of a convert: deterministic, no temporary ever left ----------
+_FILES_PY = str(Path(io.__file__).with_name("_files.py"))
+_WRITERS = {"save", "_write_csv", "write_parquet", "_rows_blocks", "_wide_blocks"}
+
+
+def _writing(code) -> bool:
+    return code.co_filename == _FILES_PY or (
+        code.co_name in _WRITERS and Path(code.co_filename).parent == Path(io.__file__).parent)
+
+
+def _hangup_at(n: int):
+    """A tracer that sends this process a real SIGHUP at the n-th line run in the write
+    code (simmatrix/_files.py and the savers); ``seen[0]`` counts the lines reached.
+
+    Under a tracer Python runs a pending handler at the very next instruction, even where
+    it never would otherwise (the no-op of a ``try:``), so this is harsher than life."""
+    seen = [0]
+
+    def local(frame, event, arg):
+        if event == "line":
+            seen[0] += 1
+            if seen[0] == n:
+                os.kill(os.getpid(), signal.SIGHUP)
+        return local
+
+    def call(frame, event, arg):
+        return local if _writing(frame.f_code) else None
+
+    return call, seen
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_write_interrupted_at_every_step(tmp_path, ext):
+    """A SIGHUP at each line of a --force save in turn, with the CLI's own handlers and its
+    end-of-command clean-up: the old file (pair) or the new one, whole, and nothing else."""
+    from simmatrix.cli import _run
+
+    new = SimilarityMatrix(np.eye(4) * 0.5 + 0.5, list("wxyz"))
+    out, old = _old_file(tmp_path, ext)
+    outcomes = set()
+    handlers = _run._install_signal_handlers()
+    try:
+        for n in range(1, 5000):
+            tracer, seen = _hangup_at(n)
+            previous = sys.gettrace()
+            sys.settrace(tracer)
+            try:
+                io.save(new, out, overwrite=True)
+                outcome = "saved"
+            except _run.Interrupted:
+                outcome = "interrupted"
+            finally:
+                sys.settrace(previous)
+                _run._remove_temporaries()
+            assert _files(tmp_path) == set(old), (n, outcome)  # no temporary, no backup
+            if all((tmp_path / f).read_bytes() == b for f, b in old.items()):
+                outcomes.add(f"{outcome}, old kept")
+                assert outcome == "interrupted", n
+            else:  # the new matrix, complete: a pair from one save
+                assert io.load(out).classes == tuple("wxyz"), (n, outcome)
+                outcomes.add(f"{outcome}, new kept")
+                if seen[0] < n:  # the signal was never sent: every line has been tried
+                    break
+                io.save(SimilarityMatrix(np.eye(3), ["a", "b", "c"]), out, overwrite=True)
+                old = {f: (tmp_path / f).read_bytes() for f in old}  # its stamp is new
+        else:
+            pytest.fail("the save never ran to its end")
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert {"interrupted, old kept", "interrupted, new kept", "saved, new kept"} <= outcomes
