@@ -189,7 +189,11 @@ def read_parquet(path: Path):
     if META_KEY in meta:
         header = parse_json(meta[META_KEY], where)
     classes, metadata = header_parts(header, where)
-    long = header.get("layout") == "long" or (
+    layout = header.get("layout", "wide")
+    if layout not in ("wide", "rows", "long"):
+        raise MatrixFileError(f"{where}: layout {layout!r} is none of the layouts simmatrix "
+                              "writes (wide, rows, long); is the file damaged?")
+    long = layout == "long" or (
         not header and {"true_class", "predicted_class", "similarity"} <= set(names))
     try:
         if long:
@@ -275,6 +279,15 @@ def _from_rows(path: Path, pf, classes, metadata):
     return out, classes, metadata
 
 
+def _is_text(kind) -> bool:
+    """A column of names: strings, or a dictionary of strings (a pandas categorical)."""
+    import pyarrow.types as pt
+
+    if pt.is_dictionary(kind):
+        kind = kind.value_type
+    return pt.is_string(kind) or pt.is_large_string(kind)
+
+
 def _from_wide(path: Path, pf, header: dict[str, Any], classes, metadata):
     import pyarrow.types as pt
 
@@ -285,8 +298,7 @@ def _from_wide(path: Path, pf, header: dict[str, Any], classes, metadata):
             f"'{path}': the label column {label!r} named in its metadata is missing"
         )
     if label is None:  # a foreign wide table: the first string column holds the labels
-        strings = [f.name for f in schema if pt.is_string(f.type) or
-                   pt.is_large_string(f.type)]
+        strings = [f.name for f in schema if _is_text(f.type)]
         if not strings:
             raise MatrixFileError(f"'{path}' has no column of class names")
         label = strings[0]
@@ -326,6 +338,9 @@ def _from_long(path: Path, table, classes, metadata):
     for name in ("true_class", "predicted_class", "similarity"):
         if name not in table.column_names:
             raise MatrixFileError(f"'{path}': the long layout needs a {name!r} column")
+        if table.column(name).null_count:
+            raise MatrixFileError(f"'{path}': column {name!r} has "
+                                  f"{table.column(name).null_count} missing values")
     t = table.column("true_class").to_pylist()
     p = table.column("predicted_class").to_pylist()
     if classes is None:

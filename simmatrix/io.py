@@ -213,10 +213,12 @@ def was_validated(path: Path) -> bool:
     if path.suffix.lower() != ".npy":
         return False
     try:
-        stamp = json.loads(sidecar_path(path).read_text(encoding="utf-8")).get("validated")
+        header = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+        stamp = header.get("validated")
     except (OSError, ValueError, AttributeError):
         return False
-    return is_unchanged(path, stamp)
+    # Only a sidecar as save() writes it counts: with the array's digest beside the stamp.
+    return isinstance(header.get("array_sha256"), str) and is_unchanged(path, stamp)
 
 
 def check_values_dtype(dtype: np.dtype, where: str) -> None:
@@ -306,6 +308,7 @@ def _read_npy(path: Path):
             f"{where} lists {len(classes)} classes but '{path}' has {values.shape[0]} rows "
             f"(shape {values.shape}): the two files do not belong together"
         )
+    _check_claims(header, values, where, path)
     digest = header.get("array_sha256")
     # A sidecar whose stamp still matches the array was written with this very file: the
     # pair belongs together without hashing every byte again.
@@ -317,6 +320,24 @@ def _read_npy(path: Path):
             "delete the sidecar to load the bare array with classes 0..C-1"
         )
     return values, classes, metadata
+
+
+def _check_claims(header: dict, values: np.ndarray, where: str, path: Path) -> None:
+    """A sidecar's ``shape`` and ``dtype``, where it states them, must be the array's."""
+    shape, dtype = header.get("shape"), header.get("dtype")
+    if shape is not None and shape != list(values.shape):
+        raise InvalidMatrixError(
+            f"{where} says shape {shape!r} but '{path}' is {'×'.join(map(str, values.shape))}:"
+            " the two files do not belong together"
+        )
+    try:
+        same = dtype is None or np.dtype(dtype).newbyteorder("=") == \
+            values.dtype.newbyteorder("=")
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        raise InvalidMatrixError(f"{where} says dtype {dtype!r} but '{path}' holds "
+                                 f"{values.dtype}: the two files do not belong together")
 
 
 def _read_parquet(path: Path):

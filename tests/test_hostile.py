@@ -565,3 +565,84 @@ def test_write_interrupted_at_every_step(tmp_path, ext):
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
     assert {"interrupted, old kept", "interrupted, new kept", "saved, new kept"} <= outcomes
+
+
+# -- more hostile files: lying sidecars, odd parquet metadata, CSV quirks -------------------
+def _rows_parquet(t: Path, classes, values, labels=None) -> Path:
+    import pyarrow as pa
+
+    kind = pa.list_(pa.float64(), len(values[0]))
+    flat = pa.array(np.asarray(values, dtype=float).reshape(-1))
+    return _parquet(t, {"class": labels or classes,
+                        "similarity": pa.FixedSizeListArray.from_arrays(flat, type=kind)},
+                    {"layout": "rows", "classes": classes})
+
+
+def _csv(t: Path, text: str) -> Path:
+    (t / "m.csv").write_bytes(text.encode("utf-8"))
+    return t / "m.csv"
+
+
+def _forged_stamp(t: Path) -> Path:
+    path = t / "m.npy"
+    np.save(path, np.full((2, 2), 7.0))
+    st = os.stat(path)
+    io.sidecar_path(path).write_text(json.dumps({"classes": ["a", "b"], "validated": {
+        "size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}}))
+    return path
+
+
+MORE_HOSTILE_READS = {
+    "sidecar claims another shape": (
+        lambda t: _sidecar(t, {"classes": ["a", "b"], "shape": [3, 3]}), 1),
+    "sidecar claims another dtype": (
+        lambda t: _sidecar(t, {"classes": ["a", "b"], "dtype": "float32"}), 1),
+    "sidecar stamp without a digest": (_forged_stamp, 1),
+    "parquet unknown layout": (
+        lambda t: _parquet(t, {"class": ["a", "b"], "a": [1.0, 0.0], "b": [0.0, 1.0]},
+                           {"layout": "banana"}), 2),
+    "parquet rows of the wrong length": (
+        lambda t: _rows_parquet(t, ["a", "b"], [[1, 0, 0], [0, 1, 0]]), 2),
+    "parquet rows, more rows than classes": (
+        lambda t: _rows_parquet(t, ["a", "b"], [[1, 0], [0, 1], [0, 0]], ["a", "b", "c"]), 2),
+    "parquet rows, labels differ from metadata": (
+        lambda t: _rows_parquet(t, ["a", "b"], [[1, 0], [0, 1]], ["b", "a"]), 2),
+    "parquet long, missing class name": (
+        lambda t: _parquet(t, {"true_class": ["a", None], "predicted_class": ["a", "b"],
+                               "similarity": [1.0, 1.0]}), 2),
+    "csv extra row": (lambda t: _csv(t, "class,a,b\na,1,0\nb,0,1\nc,0,0\n"), 1),
+    "csv missing row": (lambda t: _csv(t, "class,a,b\na,1,0\n"), 1),
+    "csv duplicate header": (lambda t: _csv(t, "class,a,a\na,1,0\na,0,1\n"), 1),
+    "csv unterminated quote": (lambda t: _csv(t, 'class,a,b\n"a,1,0\nb,0,1\n'), 2),
+    "csv 200000 columns": (lambda t: _csv(t, "class," + ",".join(map(str, range(200_000)))), 2),
+    "csv latin-1": (lambda t: (t / "m.csv").write_bytes("class,é\né,1\n".encode("latin1"))
+                    or t / "m.csv", 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MORE_HOSTILE_READS))
+def test_more_hostile_files(cli, tmp_path, monkeypatch, case):
+    monkeypatch.setenv("SIMMATRIX_MEMORY_LIMIT", str(8 << 30))  # the same verdict anywhere
+    make, code = MORE_HOSTILE_READS[case]
+    path = make(tmp_path)
+    before = _files(tmp_path)
+    for args in (["inspect", path], ["convert", path, tmp_path / "out.npy"]):
+        if args[0] == "inspect" and code == 1 and path.suffix == ".npy" and "stamp" in case:
+            continue  # inspect shows an invalid matrix; it does not refuse it
+        assert_one_line_error(cli(*args), code)
+    assert _files(tmp_path) == before
+    if "stamp" in case:
+        with pytest.raises(ValueError, match="outside"):
+            io.load(path)  # a stamp alone (no digest, not from save) proves nothing
+
+
+@pytest.mark.parametrize("text,classes", [
+    ("\ufeffclass,a,b\r\na,1,0\r\nb,0,1\r\n", ("a", "b")),                    # BOM, CRLF
+    ('class,"a,x","b\ny"\n"a,x",1,0\n"b\ny",0,1\n', ("a,x", "b\ny")),        # quoting
+    ("\n\nclass,a,b\n\na,1,0\n\nb,0,1\n\n", ("a", "b")),                      # blank lines
+    ("class,a,b\na,1," + "0" * 300_000 + "\nb,0,1\n", ("a", "b")),            # a huge field
+])
+def test_csv_quirks_read(tmp_path, text, classes):
+    S = io.load(_csv(tmp_path, text))
+    assert S.classes == classes
+    np.testing.assert_array_equal(S.to_dense(), np.eye(2))
