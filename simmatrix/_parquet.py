@@ -289,7 +289,6 @@ def _is_text(kind) -> bool:
 
 
 def _from_wide(path: Path, pf, header: dict[str, Any], classes, metadata):
-    import pyarrow.types as pt
 
     schema = pf.schema_arrow
     label = header.get("label_column")
