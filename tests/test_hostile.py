@@ -15,6 +15,7 @@ import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -505,7 +506,7 @@ def _writing(code) -> bool:
 
 
 def _hangup_at(n: int):
-    """A tracer that sends this process a real SIGHUP at the n-th line run in the write
+    """A tracer that sends the main thread a real SIGHUP at the n-th line run in the write
     code (simmatrix/_files.py and the savers); ``seen[0]`` counts the lines reached.
 
     Under a tracer Python runs a pending handler at the very next instruction, even where
@@ -515,8 +516,8 @@ def _hangup_at(n: int):
     def local(frame, event, arg):
         if event == "line":
             seen[0] += 1
-            if seen[0] == n:
-                os.kill(os.getpid(), signal.SIGHUP)
+            if seen[0] == n:  # to this thread: the save's hashing thread must not take it
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGHUP)
         return local
 
     def call(frame, event, arg):
