@@ -68,6 +68,31 @@ def pyarrow_best_read(path: str, n: int) -> np.ndarray:
     return col.flatten().to_numpy().reshape(n, n)
 
 
+def save_parts(S, tmp: str, repeats: int) -> dict:
+    """What a ``.npy`` save is made of, each timed alone (interleaved, medians): the
+    contract check, the SHA-256 of the array (a second thread during the save), ``np.save``
+    into a new file, the fsync of that file, and whole saves with and without validation."""
+    from simmatrix import io
+    from simmatrix._files import _fsync
+    from simmatrix.validate import check
+
+    values, new = S.values, os.path.join(tmp, "part.npy")
+
+    def write():
+        with open(new, "wb") as fh:
+            np.save(fh, values)
+
+    write()
+    return rounds({
+        "check": lambda: check(S),
+        "sha256": lambda: io._array_digest(values),
+        "np.save (new file)": write,
+        "fsync": lambda: (write(), _fsync(new)),
+        "save, validate=False": lambda: io.save(S, os.path.join(tmp, "nv.npy"), overwrite=True,
+                                                validate=False),
+    }, repeats)
+
+
 def one_size(n: int, dtype: str, repeats: int, parquet_repeats: int, tmp: str) -> None:
     import simmatrix
     from simmatrix.builders.order import order_matrix
@@ -98,6 +123,9 @@ def one_size(n: int, dtype: str, repeats: int, parquet_repeats: int, tmp: str) -
     back = simmatrix.load(pq_path)
     assert np.array_equal(back.values, values) and back.classes == S.classes
 
+    parts = save_parts(S, tmp, max(5, repeats // 2))
+    parts["fsync"] -= parts["np.save (new file)"]  # timed as write + fsync
+
     tracemalloc.start()
     got = simmatrix.load(ours)
     peak = tracemalloc.get_traced_memory()[1]
@@ -117,6 +145,9 @@ def one_size(n: int, dtype: str, repeats: int, parquet_repeats: int, tmp: str) -
           f"{size(pa_path) / 1e6:.1f} MB, .npy {size(ours) / 1e6:.1f} MB: parquet / npy = "
           f"{size(pq_path) / size(ours):.2f}")
     print(f"  simmatrix.load(.npy) peak traced memory {peak / values.nbytes:.2f}x the matrix")
+    print("  what a .npy save costs, each alone, in units of np.save "
+          f"({t['np.save']:.3f} s): " + ", ".join(
+              f"{k} {v / t['np.save']:.2f}" for k, v in parts.items()))
 
 
 def main() -> None:

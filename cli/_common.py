@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
 from enum import Enum
 from pathlib import Path
@@ -26,6 +27,70 @@ from simmatrix.matrix import SimilarityMatrix
 from simmatrix.sources.classlist import parse_names, read_classes
 
 from ._run import run  # noqa: F401 - the entry point and catalogue recipes run through it
+
+
+def _interval(low, high, low_open, high_open, integer) -> str:
+    """``in [0, 1)``, ``a finite number > 0``, ``an integer >= 1``."""
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    what = "an integer" if integer else "a finite number"
+    if low is not None:
+        return f"{what} {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"{what} {'<' if high_open else '<='} {high:g}"
+    return what
+
+
+def range_problem(value: float, low: float | None = None, high: float | None = None, *,
+                  low_open: bool = False, high_open: bool = False,
+                  integer: bool = False) -> str | None:
+    """What is wrong with ``value`` for the range (None if nothing): nan and ±inf never
+    pass, whatever the bounds (a comparison with nan is always false, so typer's own
+    ``min``/``max`` let it through)."""
+    ok = math.isfinite(value) and not (
+        (low is not None and (value < low or (low_open and value == low)))
+        or (high is not None and (value > high or (high_open and value == high))))
+    if ok:
+        return None
+    shown = repr(float(value)) if not integer else str(value)
+    return f"{shown} is not {_interval(low, high, low_open, high_open, integer)}"
+
+
+def check_number(option: str, value: float | None, low: float | None = None,
+                 high: float | None = None, **kw: bool) -> None:
+    """Refuse ``value`` of ``option`` outside the range: one line naming the option, the
+    value and the valid range, exit 2. For values the command parses itself (``--values``,
+    ``--weights``); options declared with :func:`in_range` are checked by the parser."""
+    problem = None if value is None else range_problem(value, low, high, **kw)
+    if problem:
+        raise BuildError(f"{option}: {problem}")
+
+
+def in_range(low: float | None = None, high: float | None = None, *, low_open: bool = False,
+             high_open: bool = False, integer: bool = False):
+    """A typer ``callback`` checking a numeric option when the command line is parsed,
+    before anything is built: every numeric option of every command uses this one helper.
+
+    The message is click's usage error, ``Invalid value for '--unit': inf is not a finite
+    number > 0``, exit 2.
+    """
+
+    def check(value):
+        if value is not None:
+            problem = range_problem(value, low, high, low_open=low_open,
+                                    high_open=high_open, integer=integer)
+            if problem:
+                raise typer.BadParameter(problem)
+        return value
+
+    return check
+
+
+#: The ranges most options share.
+POSITIVE = in_range(0, low_open=True)
+NON_NEGATIVE = in_range(0)
+COUNT = in_range(1, integer=True)  # a number of things: 1, 2, ...
+TOP_K = in_range(0, integer=True)
 
 
 class Dtype(str, Enum):
@@ -46,7 +111,7 @@ ForceOption = Annotated[
 LowerBoundOption = Annotated[
     float,
     typer.Option(
-        "--lower-bound", "-l", min=0.0, max=1.0,
+        "--lower-bound", "-l", callback=in_range(0, 1, high_open=True),
         help="The paper's lower bound l in [0, 1): S = max(0, S - l) / (1 - l), diagonal 1.",
     ),
 ]
@@ -76,7 +141,8 @@ def finish_build(
 
     if lower_bound:
         S = transforms.lower_bound(S, lower_bound)
-    S = S.astype(getattr(dtype, "value", dtype))
+    if S.dtype != getattr(dtype, "value", dtype):  # astype copies even to its own dtype
+        S = S.astype(getattr(dtype, "value", dtype))
     report = validate(S)
     report.raise_if_invalid()
     for w in report.warnings:

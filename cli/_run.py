@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from simmatrix._files import COMMITTED
+from simmatrix._files import COMMITTED, defer_interrupt, remove_temporaries
 from simmatrix._text import escape
 from simmatrix.errors import MissingDependencyError, SimMatrixError, for_cli
 
@@ -45,7 +45,11 @@ class Interrupted(BaseException):
 
 
 def _raise_interrupted(signum, frame):  # noqa: ARG001 - signal handler signature
-    raise Interrupted(signum)
+    """Raise :class:`Interrupted`, or keep it for the end of a write step that must not be
+    cut (a temporary being created or removed, a commit's renames)."""
+    exc = Interrupted(signum)
+    if not defer_interrupt(exc):
+        raise exc
 
 
 def _install_signal_handlers() -> dict:
@@ -95,6 +99,7 @@ def run(command: Callable[..., Any], argv: list[str] | None) -> NoReturn:
     """
     import warnings
 
+    COMMITTED.clear()  # what this run keeps, not an earlier run in the same process
     old_handlers = _install_signal_handlers()
     old_show, old_stdout = warnings.showwarning, sys.stdout
     warnings.showwarning = _show_warning
@@ -102,6 +107,7 @@ def run(command: Callable[..., Any], argv: list[str] | None) -> NoReturn:
     try:
         code = _run(command, argv)
     finally:
+        _remove_temporaries()
         warnings.showwarning, sys.stdout = old_show, old_stdout
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
@@ -110,6 +116,16 @@ def run(command: Callable[..., Any], argv: list[str] | None) -> NoReturn:
     except (BrokenPipeError, ValueError):
         _quiet_stdout()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _remove_temporaries() -> None:
+    """Whatever temporaries an interrupt left, removed even if another interrupt comes."""
+    for _ in range(5):
+        try:
+            remove_temporaries()
+            return
+        except (KeyboardInterrupt, Interrupted):
+            continue
 
 
 class _PipeSafe:

@@ -13,15 +13,19 @@ from simmatrix.builders.order import KERNELS, order_matrix
 from simmatrix.errors import BuildError, SimMatrixError
 
 from ._common import (
+    COUNT,
+    POSITIVE,
     Dtype,
     DtypeOption,
     ForceOption,
     LowerBoundOption,
     NamesOption,
     OutOption,
+    check_number,
     check_output,
     class_list,
     finish_build,
+    in_range,
 )
 from ._help import examples
 
@@ -45,7 +49,7 @@ def _parse_values(text: str) -> list[float]:
                 raise ValueError
             ensure_dense_fits(int(count), "float32", f"--values {text}")
             return (start + step * np.arange(int(count))).tolist()
-        return [float(x) for x in text.split(",") if x]
+        vals = [float(x) for x in text.split(",") if x]
     except SimMatrixError:
         raise
     except ValueError:
@@ -53,6 +57,12 @@ def _parse_values(text: str) -> list[float]:
             f"--values must be numbers separated by commas or a range START:STOP[:STEP], "
             f"got {text!r}"
         ) from None
+    for v in vals:
+        check_number("--values", v)
+    if vals and not np.isfinite(max(vals) - min(vals)):
+        raise BuildError(f"--values {text!r}: the largest minus the smallest value overflows "
+                         "float64; rescale the values (only their differences matter)")
+    return vals
 
 
 @app.command("order", epilog=examples(
@@ -64,8 +74,8 @@ def order(
     output: OutOption,
     n_classes: Annotated[
         int | None,
-        typer.Option("--n-classes", "-n", min=1, help="Number of equidistant classes 0..N-1.",
-                     show_default=False),
+        typer.Option("--n-classes", "-n", callback=COUNT,
+                     help="Number of equidistant classes 0..N-1.", show_default=False),
     ] = None,
     values: Annotated[
         str | None,
@@ -80,30 +90,38 @@ def order(
     ] = None,
     names: NamesOption = None,
     reduction: Annotated[
-        float, typer.Option("--reduction", "-r", help="Reduction factor r in [0, 1): S = r^d.")
+        float, typer.Option("--reduction", "-r", callback=in_range(0, 1, high_open=True),
+                            help="Reduction factor r in [0, 1): S = r^d.")
     ] = 0.8,
     kernel: Annotated[
         str, typer.Option(help=f"Kernel on the distance d: {', '.join(KERNELS)} (the last "
                           f"five: dlordinal's soft labels, rescaled so S_ii = 1).")
     ] = "exponential",
     sigma: Annotated[
-        float | None, typer.Option(help="Width of the gaussian kernel exp(-(d/sigma)^2/2).")
+        float | None, typer.Option(callback=POSITIVE,
+                                   help="Width of the gaussian kernel exp(-(d/sigma)^2/2).")
     ] = None,
     alpha: Annotated[
         float | None,
-        typer.Option(help="The triangular kernel's tail mass (0.01) or the geometric "
+        typer.Option(callback=in_range(0, 1), help="The triangular kernel's tail mass (0.01) "
+                     "or the geometric "
                      "kernel's off-diagonal mass (0.1).", show_default=False),
     ] = None,
-    unit: Annotated[float, typer.Option(help="Distance that counts as one step.")] = 1.0,
+    unit: Annotated[float, typer.Option(callback=POSITIVE,
+                                         help="Distance that counts as one step.")] = 1.0,
     circular: Annotated[
         float | None,
-        typer.Option(help="Period of a circular scale (24 for hours): d = min(d, P - d)."),
+        typer.Option(callback=POSITIVE,
+                     help="Period of a circular scale (24 for hours): d = min(d, P - d)."),
     ] = None,
     lower_bound: LowerBoundOption = 0.0,
     dtype: DtypeOption = Dtype.float64,
     force: ForceOption = False,
 ) -> None:
     """Ordered classes (ages, ratings, hours): S_ij = r^|v_i - v_j| (the paper's eq. 2)."""
+    if sigma is not None and kernel != "gaussian":
+        raise BuildError(f"--sigma applies to --kernel gaussian, not to {kernel!r}; drop it "
+                         "or add --kernel gaussian")
     check_output(output, force)
     labels = _order_names(classes, names)
     vals = _parse_values(values) if values is not None else None

@@ -13,6 +13,7 @@ from simmatrix.builders.confusion import ConfusionScalingWarning, build_confusio
 from simmatrix.sources.classlist import read_classes
 
 from ._common import (
+    NON_NEGATIVE,
     Dtype,
     DtypeOption,
     ForceOption,
@@ -55,7 +56,8 @@ def confusion(
         "--classes", "-c", help="Class list (names and order); needed to name a .npy "
         "matrix.")] = None,
     smoothing: Annotated[float, typer.Option(
-        "--smoothing", min=0.0, help="Additive smoothing α added to every count.")] = 0.0,
+        "--smoothing", callback=NON_NEGATIVE,
+        help="Additive smoothing α added to every count.")] = 0.0,
     symmetrize: Annotated[Symmetrize | None, typer.Option(
         "--symmetrize", help="Symmetrise S: mean or max of S_ij and S_ji.")] = None,
     scale: Annotated[Scale, typer.Option(

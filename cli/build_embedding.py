@@ -11,6 +11,8 @@ from simmatrix.errors import quote_list
 from simmatrix.sources.vectors import load_vectors
 
 from ._common import (
+    COUNT,
+    TOP_K,
     ClassesOption,
     Dtype,
     DtypeOption,
@@ -53,7 +55,7 @@ CosineMapOption = Annotated[
 ]
 BlockTopKOption = Annotated[
     int | None,
-    typer.Option("--top-k", "-k", min=0, help="Keep each class's K nearest classes, "
+    typer.Option("--top-k", "-k", callback=TOP_K, help="Keep each class's K nearest classes, "
                  "computed in blocks and saved sparse (for 100,000+ classes).",
                  show_default=False),
 ]
@@ -75,7 +77,7 @@ def embedding(
     ] = None,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", min=1, help="Use only the first N words of the vectors.",
+        typer.Option("--limit", callback=COUNT, help="Use only the first N words of the vectors.",
                      show_default=False),
     ] = None,
     oov: Annotated[

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from ._common import (
+    POSITIVE,
+    TOP_K,
     Dtype,
     DtypeOption,
     ForceOption,
@@ -75,7 +77,8 @@ def hierarchy(
                               "exp(-beta d/H) with d = H - depth(lca) (Bertinetto et al. 2020).")
     ] = Measure.lca_height,
     beta: Annotated[
-        float, typer.Option("--beta", help="Sharpness of --measure soft and mbm-soft (> 0).")
+        float, typer.Option("--beta", callback=POSITIVE,
+                            help="Sharpness of --measure soft and mbm-soft (> 0).")
     ] = 4.0,
     dag_policy: Annotated[
         DagPolicy, typer.Option("--dag-policy", help="Depth of a node with several paths "
@@ -83,7 +86,7 @@ def hierarchy(
     ] = DagPolicy.longest,
     top_k: Annotated[
         int | None,
-        typer.Option("--top-k", "-k", min=0, help="Keep the diagonal and the K largest "
+        typer.Option("--top-k", "-k", callback=TOP_K, help="Keep the diagonal and the K largest "
                      "other entries per row, sparse (save as .parquet for many classes)."),
     ] = None,
     lower_bound: LowerBoundOption = 0.0,

@@ -10,6 +10,7 @@ import typer
 from simmatrix.sources.text import BUILTIN_MODEL
 
 from ._common import (
+    COUNT,
     ClassesOption,
     Dtype,
     DtypeOption,
@@ -52,7 +53,7 @@ def text(
     lower_bound: LowerBoundOption = 0.0,
     top_k: BlockTopKOption = None,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Texts per call to the model.")
+        int, typer.Option("--batch-size", callback=COUNT, help="Texts per call to the model.")
     ] = 64,
     dtype: DtypeOption = Dtype.float64,
     force: ForceOption = False,

@@ -19,6 +19,7 @@ from ._common import (
     ForceOption,
     LowerBoundOption,
     OutOption,
+    check_number,
     check_output,
     finish_build,
     say,
@@ -34,9 +35,13 @@ class How(str, Enum):
 
 def _parse_weights(text: str) -> list[float]:
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        weights = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise BuildError(f"--weights must be comma-separated numbers, got {text!r}") from None
+    for w in weights:
+        check_number("--weights", w, 0)
+    check_number("--weights (their sum)", sum(weights), 0, low_open=True)
+    return weights
 
 
 def combine(
@@ -62,11 +67,12 @@ def combine(
     if len(inputs) < 2:
         raise BuildError(f"combine needs at least two matrices, got {len(inputs)}")
     check_output(out, force)
+    parsed = _parse_weights(weights) if weights is not None else None  # before any load
     # combine() validates every input and names it in the error; loading does not repeat it
     matrices = [io.load(p, validate=False) for p in inputs]
     S = combine_matrices(
         matrices, how=how.value, intersect=intersect,
-        weights=_parse_weights(weights) if weights is not None else None,
+        weights=parsed,
         labels=[p.name for p in inputs], sources=[fingerprint_file(p) for p in inputs],
     )
     dropped = S.metadata["dropped_classes"]

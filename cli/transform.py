@@ -16,6 +16,8 @@ from simmatrix import io, transforms
 from simmatrix.errors import BuildError
 
 from ._common import (
+    POSITIVE,
+    TOP_K,
     Dtype,
     DtypeOption,
     ForceOption,
@@ -37,10 +39,10 @@ def transform(
     out: OutOption,
     lower_bound: LowerBoundOption = 0.0,
     power: Annotated[float | None, typer.Option(
-        "--power", "-p", help="S ** P: P > 1 sharpens (less credit for near misses), "
-        "P < 1 softens.", show_default=False)] = None,
+        "--power", "-p", callback=POSITIVE, help="S ** P: P > 1 sharpens (less credit for "
+        "near misses), P < 1 softens.", show_default=False)] = None,
     top_k: Annotated[int | None, typer.Option(
-        "--top-k", "-k", min=0, help="Keep the diagonal and each row's K largest other "
+        "--top-k", "-k", callback=TOP_K, help="Keep the diagonal and each row's K largest other "
         "entries (sparse when saved as .parquet).", show_default=False)] = None,
     symmetrize: Annotated[Symmetrize | None, typer.Option(
         "--symmetrize", help="Make S symmetric: mean (S + Sᵀ)/2 or max(S, Sᵀ).",

@@ -32,6 +32,10 @@ from .errors import MatrixFileError
 
 #: The outputs this process has moved into place, so an interrupt can say what was kept.
 COMMITTED: list[Path] = []
+#: Temporaries created and neither moved into place nor removed yet. An interrupt can land
+#: where no ``finally`` of a write runs (between a context manager's ``__enter__`` and its
+#: body); the CLI removes whatever is left here when a command ends (:func:`remove_temporaries`).
+TEMPORARIES: set[Path] = set()
 
 _SIGNALS = tuple(getattr(signal, s) for s in ("SIGINT", "SIGTERM", "SIGHUP")
                  if hasattr(signal, s))
@@ -131,6 +135,22 @@ def csv_rows(text: str, path: str | os.PathLike) -> list[list[str]]:
 
 
 # -- writing --------------------------------------------------------------------------------
+def _keep_owner(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the owner and group of the file it replaces, where this process may
+    (root, or a group the owner belongs to); otherwise it keeps the writer's, as ``cp``."""
+    try:
+        old, new = os.stat(target), os.stat(tmp)
+    except OSError:
+        return
+    if (old.st_uid, old.st_gid) == (new.st_uid, new.st_gid) or not hasattr(os, "chown"):
+        return
+    try:
+        os.chown(tmp, old.st_uid, old.st_gid)
+    except OSError:
+        with contextlib.suppress(OSError):  # not root: at least the group, if allowed
+            os.chown(tmp, -1, old.st_gid)
+
+
 def _new_mode(target: Path, overwrite: bool) -> int:
     """The permission bits of a file replacing ``target``: the old file's, or umask's."""
     if overwrite:
@@ -141,20 +161,50 @@ def _new_mode(target: Path, overwrite: bool) -> int:
     return 0o666 & ~umask
 
 
+_HELD = {"depth": 0, "pending": None}
+
+
+def defer_interrupt(exc: BaseException) -> bool:
+    """For a signal handler: keep ``exc`` for the end of a region that must not be cut
+    (creating a temporary and recording it, removing temporaries, the renames of a commit)
+    and return True; False outside such a region, where the handler should raise it.
+
+    Blocking the signals alone is not enough: the kernel hands a signal sent to the process
+    to any thread that does not block it (pyarrow's and BLAS's threads), and Python then runs
+    the handler in the main thread at its next bytecode, inside the region.
+    """
+    if _HELD["depth"] == 0:
+        _HELD["pending"] = None  # this one is raised now, in place of any kept one
+        return False
+    if _HELD["pending"] is None:
+        _HELD["pending"] = exc
+    return True
+
+
 @contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP back while a group of renames runs (main thread)."""
-    block = getattr(signal, "pthread_sigmask", None)
+def interrupts_held() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back while the body runs; an interrupt that came
+    meanwhile is raised when it ends (the CLI's handlers defer through
+    :func:`defer_interrupt`; without them, the signals are blocked in the main thread)."""
     import threading
 
-    if block is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = block(signal.SIG_BLOCK, _SIGNALS)
+    block = getattr(signal, "pthread_sigmask", None)
+    if threading.current_thread() is not threading.main_thread():
+        block = None
+    _HELD["depth"] += 1  # first: from here on the CLI's handlers defer, never raise
     try:
-        yield
+        old = block(signal.SIG_BLOCK, _SIGNALS) if block is not None else None
+        try:
+            yield
+        finally:
+            if block is not None:
+                block(signal.SIG_SETMASK, old)  # one blocked meanwhile is deferred here
     finally:
-        block(signal.SIG_SETMASK, old)
+        _HELD["depth"] -= 1
+        pending = _HELD["pending"] if _HELD["depth"] == 0 else None
+        if pending is not None:
+            _HELD["pending"] = None
+            raise pending
 
 
 @contextlib.contextmanager
@@ -257,12 +307,10 @@ def atomic_paths(paths: Sequence[str | os.PathLike], *, overwrite: bool = False)
     targets = [Path(p) for p in paths]
     tmps: list[Path] = []
     try:
-        for target in targets:
-            folder = target.parent if str(target.parent) else Path(".")
-            suffix = target.suffix or ".tmp"
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=suffix)
-            tmps.append(Path(tmp))
-            os.close(fd)
+        with interrupts_held():  # a temporary exists only once it is in ``tmps``
+            for target in targets:
+                tmps.append(_temporary(target))
+                TEMPORARIES.add(tmps[-1])
         try:
             yield tmps
         except MatrixFileError:
@@ -276,15 +324,42 @@ def atomic_paths(paths: Sequence[str | os.PathLike], *, overwrite: bool = False)
                 "raise the file-size limit or choose another folder"
             ) from None
         for tmp, target in zip(tmps, targets):
+            if overwrite:
+                _keep_owner(tmp, target)  # before chmod: chown clears set-id bits
             os.chmod(tmp, _new_mode(target, overwrite))
             _fsync(tmp)
         folder = targets[0].parent if str(targets[0].parent) else Path(".")
-        with _interrupts_held(), _folder_lock(folder):
+        with interrupts_held(), _folder_lock(folder):
             _commit(list(zip(tmps, targets)), overwrite)
     finally:
-        for tmp in tmps:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        with interrupts_held():  # a second Ctrl-C must not leave a temporary behind
+            for tmp in tmps:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                TEMPORARIES.discard(tmp)
+
+
+def remove_temporaries() -> None:
+    """Remove every temporary of this process that a cut-short write left (see
+    :data:`TEMPORARIES`); the CLI calls it as each command ends."""
+    while TEMPORARIES:
+        with contextlib.suppress(OSError):
+            os.unlink(TEMPORARIES.pop())
+
+
+def _temporary(target: Path) -> Path:
+    """An empty hidden file beside ``target``: ``.NAME.XXXX.EXT``."""
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.",
+                                   suffix=target.suffix or ".tmp")
+    except OSError as exc:
+        raise MatrixFileError(
+            f"cannot create a file in output folder '{folder}' ({exc.strerror or exc}); "
+            "choose another folder"
+        ) from None
+    os.close(fd)
+    return Path(tmp)
 
 
 @contextlib.contextmanager
@@ -308,6 +383,11 @@ def check_writable(paths: list[Path], overwrite: bool = False) -> None:
     writable, and an existing file is only replaced with ``overwrite`` (the CLI's --force).
     """
     for path in paths:
+        if os.path.islink(path):  # neither follow it (--force would write its target) nor
+            raise MatrixFileError(  # silently replace a link the user made on purpose
+                f"output '{path}' is a symbolic link (to '{os.readlink(path)}'); give the "
+                "real path, or remove the link first"
+            )
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.exists():
             raise MatrixFileError(f"output folder '{parent}' does not exist; create it first")

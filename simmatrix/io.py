@@ -102,28 +102,55 @@ def save(
     path = Path(path)
     fmt = _format(path)
     outs = check_writable(path, overwrite)
+    if fmt == ".npy":
+        _save_npy(S, path, outs[1], overwrite, validate)
+        return outs
     if validate:
         check(S)
-    if fmt == ".npy":
-        values = np.ascontiguousarray(_dense_for(S, path))
-        header = matrix_header(S, "npy")
-        header["array_sha256"] = _array_digest(values)
-        # Both files are written to temporaries first and moved into place together,
-        # sidecar then array; a load checks the digest, so a pair from two saves is caught.
-        with atomic_paths([outs[1], path], overwrite=overwrite) as (tside, tarr):
-            with open(tarr, "wb") as fh:
-                np.save(fh, values, allow_pickle=False)
-            if validate:  # proof that this very file passed check(): loads may skip it
-                header["validated"] = file_stamp(tarr)  # a rename keeps inode and mtime
-            tside.write_text(json.dumps(header, indent=1, ensure_ascii=False),
-                             encoding="utf-8")
-    elif fmt == ".parquet":
+    if fmt == ".parquet":
         with atomic_path(path, overwrite=overwrite) as tmp:
             _write_parquet(S, tmp)
     else:
         with atomic_path(path, overwrite=overwrite) as tmp:
             _write_csv(S, tmp, _dense_for(S, path))
     return outs
+
+
+def _save_npy(S: SimilarityMatrix, path: Path, side: Path, overwrite: bool,
+              validate: bool) -> None:
+    """The array and its sidecar, moved into place together (sidecar, then array).
+
+    The sidecar records the SHA-256 of the array's bytes, so a load catches a pair from two
+    saves. Hashing costs about as much as writing the array, so it runs in a second thread
+    (hashlib releases the GIL) while this one validates, writes and fsyncs the array.
+    """
+    import threading
+
+    values = _dense_for(S, path)
+    header = matrix_header(S, "npy")
+    digest: list[str] = []
+    hasher = threading.Thread(target=lambda: digest.append(_array_digest(values)),
+                              name="simmatrix-sha256", daemon=True)
+    hasher.start()
+    if validate:
+        check(S)
+    with atomic_paths([side, path], overwrite=overwrite) as (tside, tarr):
+        with open(tarr, "wb") as fh:
+            np.save(fh, values, allow_pickle=False)
+            fh.flush()
+            os.fsync(fh.fileno())  # now, so the disk works while the hash finishes
+        if validate:  # proof that this very file passed check(): loads may skip it
+            header["validated"] = file_stamp(tarr)  # a rename keeps inode and mtime
+        hasher.join()
+        header["array_sha256"] = digest[0]
+        tside.write_text(_sidecar_text(header), encoding="utf-8")
+
+
+def _sidecar_text(header: dict) -> str:
+    """The sidecar's JSON, one top-level key a line: readable, and written by json's C
+    encoder (``indent`` falls back to the pure-Python one, 10× slower on 10,000 names)."""
+    return "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
+                             for k, v in header.items()) + "\n}\n"
 
 
 def _dense_for(S: SimilarityMatrix, path: Path) -> np.ndarray:
@@ -139,10 +166,13 @@ def _dense_for(S: SimilarityMatrix, path: Path) -> np.ndarray:
 
 
 def _array_digest(values: np.ndarray) -> str:
-    """SHA-256 of a C-contiguous array's bytes, as ``np.save`` writes them (no copy)."""
+    """SHA-256 of an array's bytes in the order ``np.save`` writes them (C order, or
+    Fortran order for a Fortran array), without a copy for either."""
     import hashlib
 
     h = hashlib.sha256()
+    if not values.flags.c_contiguous:
+        values = values.T if values.flags.f_contiguous else np.ascontiguousarray(values)
     flat = values.reshape(-1).view(np.uint8) if values.size else b""
     step = 1 << 26
     for start in range(0, len(flat), step):
@@ -213,10 +243,12 @@ def was_validated(path: Path) -> bool:
     if path.suffix.lower() != ".npy":
         return False
     try:
-        stamp = json.loads(sidecar_path(path).read_text(encoding="utf-8")).get("validated")
+        header = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+        stamp = header.get("validated")
     except (OSError, ValueError, AttributeError):
         return False
-    return is_unchanged(path, stamp)
+    # Only a sidecar as save() writes it counts: with the array's digest beside the stamp.
+    return isinstance(header.get("array_sha256"), str) and is_unchanged(path, stamp)
 
 
 def check_values_dtype(dtype: np.dtype, where: str) -> None:
@@ -306,17 +338,36 @@ def _read_npy(path: Path):
             f"{where} lists {len(classes)} classes but '{path}' has {values.shape[0]} rows "
             f"(shape {values.shape}): the two files do not belong together"
         )
+    _check_claims(header, values, where, path)
     digest = header.get("array_sha256")
     # A sidecar whose stamp still matches the array was written with this very file: the
     # pair belongs together without hashing every byte again.
     if (digest is not None and not is_unchanged(path, header.get("validated"))
-            and digest != _array_digest(np.ascontiguousarray(values))):
+            and digest != _array_digest(values)):
         raise InvalidMatrixError(
             f"{where} does not belong to '{path}': the array's SHA-256 differs from the one "
             "its sidecar records (files from two different saves?); rebuild the matrix, or "
             "delete the sidecar to load the bare array with classes 0..C-1"
         )
     return values, classes, metadata
+
+
+def _check_claims(header: dict, values: np.ndarray, where: str, path: Path) -> None:
+    """A sidecar's ``shape`` and ``dtype``, where it states them, must be the array's."""
+    shape, dtype = header.get("shape"), header.get("dtype")
+    if shape is not None and shape != list(values.shape):
+        raise InvalidMatrixError(
+            f"{where} says shape {shape!r} but '{path}' is {'×'.join(map(str, values.shape))}:"
+            " the two files do not belong together"
+        )
+    try:
+        same = dtype is None or np.dtype(dtype).newbyteorder("=") == \
+            values.dtype.newbyteorder("=")
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        raise InvalidMatrixError(f"{where} says dtype {dtype!r} but '{path}' holds "
+                                 f"{values.dtype}: the two files do not belong together")
 
 
 def _read_parquet(path: Path):
@@ -326,34 +377,54 @@ def _read_parquet(path: Path):
 
 
 def _read_csv(path: Path):
+    """Rows parsed one at a time straight into a preallocated C×C array (a C-class CSV
+    never becomes C² Python strings); the size is checked before that array exists."""
     size = path.stat().st_size
     try:
         with open_regular(path, "matrix file") as raw, large_csv_fields(size + 1), \
                 io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as fh:
-            rows = [r for r in csv.reader(fh) if r]
+            return _parse_csv(path, csv.reader(fh))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise MatrixFileError(f"'{path}' is not a readable CSV file: {exc}") from None
-    if not rows:
+
+
+def _parse_csv(path: Path, reader) -> tuple[np.ndarray, tuple[str, ...], dict]:
+    header = next((r for r in reader if r), None)
+    if header is None:
         raise MatrixFileError(f"'{path}' has no rows")
-    header, body = rows[0][1:], rows[1:]
-    labels = [r[0] for r in body]
-    for k, r in enumerate(body, start=2):
-        if len(r) != len(header) + 1:
+    names = header[1:]
+    n = len(names)
+    ensure_fits(dense_bytes(n, n, 8), f"loading '{path}' ({n}×{n} float64)",
+                "load it on a larger machine, or save it as .npy or a sparse .parquet")
+    values = np.empty((n, n), dtype=np.float64)
+    labels: list[str] = []
+    for r in reader:
+        if not r:
+            continue  # blank lines
+        i = len(labels)
+        if len(r) != n + 1:
             raise MatrixFileError(
-                f"'{path}' line {k}: {len(r) - 1} values for {len(header)} columns"
+                f"'{path}' line {reader.line_num}: {len(r) - 1} values for {n} columns"
             )
-    if labels != header:
+        if i >= n or r[0] != names[i]:
+            raise InvalidMatrixError(
+                f"'{path}' line {reader.line_num}: the first column's labels must equal the "
+                "header's class names in the same order (one row per class)"
+            )
+        try:
+            values[i] = r[1:]
+        except ValueError:  # name the first cell that is not a number
+            for j, cell in enumerate(r[1:]):
+                try:
+                    values[i, j] = float(cell)
+                except ValueError:
+                    raise MatrixFileError(f"'{path}' row {r[0]!r}, column {names[j]!r}: "
+                                          f"{cell!r} is not a number") from None
+        labels.append(r[0])
+    if len(labels) != n:
         raise InvalidMatrixError(
-            f"'{path}': the first column's labels must equal the header's class names in "
-            "the same order"
+            f"'{path}' has {len(labels)} rows for the {n} classes of its header; each class "
+            "needs one row"
         )
-    values = np.empty((len(body), len(header)), dtype=np.float64)
-    for i, r in enumerate(body):
-        for j, cell in enumerate(r[1:]):
-            try:
-                values[i, j] = float(cell)
-            except ValueError:
-                raise MatrixFileError(
-                    f"'{path}' row {labels[i]!r}, column {header[j]!r}: {cell!r} is not a number"
-                ) from None
-    return values.reshape(len(body), len(header)), tuple(labels), {}
+    return values, tuple(labels), {}
+

@@ -115,7 +115,7 @@ def bad_indent(tmp_path):
     (bad_indent, "line 3: 'cat' is indented 3 levels"),
     (lambda tmp: ["-g", tmp / "nowhere.txt"], "hierarchy file"),
     (lambda tmp: ["-g", CIFAR, "--measure", "soft", "--beta", "-1"],
-     "beta must be a positive number, got -1.0"),
+     "--beta': -1.0 is not a finite number > 0"),
 ])
 def test_bad_input_is_one_line_and_no_file(tmp_path, cli, make_args, message):
     out = tmp_path / "S.npy"

@@ -8,12 +8,14 @@ tests start concurrent writer processes, with and without --force.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -297,12 +299,18 @@ def _writer(out: Path, n: int, *extra: str, **kw) -> subprocess.Popen:
                             text=True, **kw)
 
 
-def _wait_for_temporary(folder: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_for_temporary(folder: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Return once the writer has written data into its temporary: the event that puts it
+    mid-write (past creating the file, long before the rename), however loaded the machine.
+    Whenever the signal lands, the clean-up must leave no temporary (see the every-step
+    test); this only makes sure the old file is the expected outcome."""
     end = time.monotonic() + timeout
     while time.monotonic() < end and proc.poll() is None:
-        if any(p.name.startswith(".") for p in folder.iterdir()):
-            return
-        time.sleep(0.005)
+        for p in folder.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if p.name.startswith(".") and p.stat().st_size > 0:
+                    return
+        time.sleep(0.002)
     pytest.fail("the writer never started writing")
 
 
@@ -357,3 +365,285 @@ def test_concurrent_writers(tmp_path, force):
     S = io.load(out)  # a pair from one run: the digest check would catch a mix
     assert len(S) in sizes
     assert _files(tmp_path) == {"m.npy", "m.npy.json"}
+
+
+# -- numeric options: nan, inf and out-of-range values refused when the line is parsed ------
+OPTION_CASES = [
+    (["build", "order", "-n", "5", "--unit", "inf"], "--unit", "inf", "> 0"),
+    (["build", "order", "-n", "5", "--unit", "0"], "--unit", "0.0", "> 0"),
+    (["build", "order", "-n", "5", "--kernel", "gaussian", "--sigma", "inf"], "--sigma", "inf",
+     "> 0"),
+    (["build", "order", "-n", "5", "--lower-bound", "nan"], "--lower-bound", "nan", "[0, 1)"),
+    (["build", "order", "-n", "5", "--lower-bound", "1"], "--lower-bound", "1.0", "[0, 1)"),
+    (["build", "order", "-n", "5", "--reduction", "nan"], "--reduction", "nan", "[0, 1)"),
+    (["build", "order", "-n", "5", "--circular", "inf"], "--circular", "inf", "> 0"),
+    (["build", "order", "-n", "5", "--kernel", "geometric", "--alpha", "inf"], "--alpha", "inf",
+     "[0, 1]"),
+    (["build", "order", "-n", "0"], "--n-classes", "0", ">= 1"),
+    (["build", "order", "--values", "1,1e308,-1e308"], "--values", "1e308", "overflows"),
+    (["build", "confusion", "--matrix", "c.csv", "--smoothing", "nan"], "--smoothing", "nan",
+     ">= 0"),
+    (["build", "hierarchy", "--graph", "t.txt", "--measure", "soft", "--beta", "inf"],
+     "--beta", "inf", "> 0"),
+    (["build", "embedding", "--names", "a,b", "--top-k", "-1"], "--top-k", "-1", ">= 0"),
+    (["build", "embedding", "--names", "a,b", "--limit", "0"], "--limit", "0", ">= 1"),
+    (["build", "text", "--names", "a,b", "--batch-size", "0"], "--batch-size", "0", ">= 1"),
+    (["transform", "in.npy", "--power", "inf"], "--power", "inf", "> 0"),
+    (["transform", "in.npy", "--lower-bound", "-0.1"], "--lower-bound", "-0.1", "[0, 1)"),
+    (["combine", "a.npy", "b.npy", "--weights", "1,nan"], "--weights", "nan", ">= 0"),
+    (["combine", "a.npy", "b.npy", "--weights", "1e308,1e308"], "--weights", "inf", "> 0"),
+    (["combine", "a.npy", "b.npy", "--lower-bound", "inf"], "--lower-bound", "inf", "[0, 1)"),
+]
+
+
+@pytest.mark.parametrize("args,option,value,valid", OPTION_CASES,
+                         ids=[" ".join(c[0]) for c in OPTION_CASES])
+def test_numeric_option_out_of_range(cli, tmp_path, monkeypatch, args, option, value, valid):
+    monkeypatch.chdir(tmp_path)
+    for name in ("in.npy", "a.npy", "b.npy"):
+        io.save(SimilarityMatrix(np.eye(2), ["x", "y"]), tmp_path / name)
+    before = _files(tmp_path)
+    res = cli(*args, "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+    assert option in res.err and value in res.err and valid in res.err, res.err
+    assert _files(tmp_path) == before
+
+
+def test_sigma_without_the_gaussian_kernel_is_refused(cli, tmp_path):
+    res = cli("build", "order", "-n", "5", "--sigma", "2", "-o", tmp_path / "o.npy")
+    assert_one_line_error(res, 2)
+    assert "--sigma" in res.err and "gaussian" in res.err
+
+
+# -- ownership, links, unwritable places, a full disk: for every format ----------------------
+FORMATS = [".npy", ".parquet", ".csv"]
+
+
+def _old_file(tmp_path: Path, ext: str) -> tuple[Path, dict[str, bytes]]:
+    """An existing 3-class matrix in format ``ext``, and the bytes of its files."""
+    out = tmp_path / f"old{ext}"
+    written = io.save(SimilarityMatrix(np.eye(3), ["a", "b", "c"]), out)
+    return out, {p.name: p.read_bytes() for p in written}
+
+
+def _unchanged(folder: Path, files: dict[str, bytes], *others: str) -> None:
+    assert _files(folder) == set(files) | set(others)  # no temporary left either
+    for name, data in files.items():
+        assert (folder / name).read_bytes() == data, name
+
+
+def _random_matrix(n: int, seed: int = 0) -> SimilarityMatrix:
+    """Valid but incompressible, so every format writes about 8 n² bytes."""
+    a = np.random.default_rng(seed).uniform(0.01, 0.99, (n, n))
+    np.fill_diagonal(a, 1.0)
+    return SimilarityMatrix(a, [f"c{i}" for i in range(n)])
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a file to another user needs root")
+@pytest.mark.parametrize("ext", FORMATS)
+def test_force_keeps_owner_and_group(cli, tmp_path, ext):
+    out, old = _old_file(tmp_path, ext)
+    for name in old:
+        os.chown(tmp_path / name, 4321, 8765)
+        os.chmod(tmp_path / name, 0o640)
+    assert cli("build", "order", "-n", "4", "-o", out, "--force").code == 0
+    for name in old:
+        st = os.stat(tmp_path / name)
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (4321, 8765, 0o640), name
+    assert len(io.load(out)) == 4
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("which", ["array", "sidecar", "dangling"])
+def test_symlink_output_is_refused(cli, tmp_path, which, force):
+    real, old = _old_file(tmp_path, ".csv")
+    out = tmp_path / "m.npy"
+    link = io.sidecar_path(out) if which == "sidecar" else out
+    link.symlink_to(tmp_path / "nowhere" if which == "dangling" else real)
+    res = cli("build", "order", "-n", "4", "-o", out, *(["--force"] if force else []))
+    assert_one_line_error(res, 2)
+    assert "symbolic link" in res.err
+    assert link.is_symlink()
+    _unchanged(tmp_path, old, link.name)
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+@pytest.mark.parametrize("folder", ["missing/deeper", "/proc"])
+def test_unwritable_output_folder(cli, tmp_path, ext, folder):
+    if folder == "/proc" and not Path("/proc/self").exists():
+        pytest.skip("no /proc here")
+    res = cli("build", "order", "-n", "4", "-o", tmp_path / folder / f"m{ext}")
+    assert_one_line_error(res, 2)
+    assert "folder" in res.err
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_file_size_limit_in_every_format(cli, tmp_path, ext):
+    src = tmp_path / "src.npy"
+    io.save(_random_matrix(300), src)  # 720 KB in every format
+    out, old = _old_file(tmp_path, ext)
+    old.update({p.name: p.read_bytes() for p in (src, io.sidecar_path(src))})
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 10, hard))  # Python ignores SIGXFSZ
+    try:
+        res = cli("convert", src, out, "--force")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert_one_line_error(res, 2)
+    assert out.name in res.err and "nothing was replaced" in res.err
+    _unchanged(tmp_path, old)
+
+
+# -- an interrupt at every step of a convert: deterministic, no temporary ever left ----------
+_FILES_PY = str(Path(io.__file__).with_name("_files.py"))
+_WRITERS = {"save", "_write_csv", "write_parquet", "_rows_blocks", "_wide_blocks"}
+
+
+def _writing(code) -> bool:
+    return code.co_filename == _FILES_PY or (
+        code.co_name in _WRITERS and Path(code.co_filename).parent == Path(io.__file__).parent)
+
+
+def _hangup_at(n: int):
+    """A tracer that sends the main thread a real SIGHUP at the n-th line run in the write
+    code (simmatrix/_files.py and the savers); ``seen[0]`` counts the lines reached.
+
+    Under a tracer Python runs a pending handler at the very next instruction, even where
+    it never would otherwise (the no-op of a ``try:``), so this is harsher than life."""
+    seen = [0]
+
+    def local(frame, event, arg):
+        if event == "line":
+            seen[0] += 1
+            if seen[0] == n:  # to this thread: the save's hashing thread must not take it
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGHUP)
+        return local
+
+    def call(frame, event, arg):
+        return local if _writing(frame.f_code) else None
+
+    return call, seen
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_write_interrupted_at_every_step(tmp_path, ext):
+    """A SIGHUP at each line of a --force save in turn, with the CLI's own handlers and its
+    end-of-command clean-up: the old file (pair) or the new one, whole, and nothing else."""
+    from simmatrix.cli import _run
+
+    new = SimilarityMatrix(np.eye(4) * 0.5 + 0.5, list("wxyz"))
+    out, old = _old_file(tmp_path, ext)
+    outcomes = set()
+    handlers = _run._install_signal_handlers()
+    try:
+        for n in range(1, 5000):
+            tracer, seen = _hangup_at(n)
+            previous = sys.gettrace()
+            sys.settrace(tracer)
+            try:
+                io.save(new, out, overwrite=True)
+                outcome = "saved"
+            except _run.Interrupted:
+                outcome = "interrupted"
+            finally:
+                sys.settrace(previous)
+                _run._remove_temporaries()
+            assert _files(tmp_path) == set(old), (n, outcome)  # no temporary, no backup
+            if all((tmp_path / f).read_bytes() == b for f, b in old.items()):
+                outcomes.add(f"{outcome}, old kept")
+                assert outcome == "interrupted", n
+            else:  # the new matrix, complete: a pair from one save
+                assert io.load(out).classes == tuple("wxyz"), (n, outcome)
+                outcomes.add(f"{outcome}, new kept")
+                if seen[0] < n:  # the signal was never sent: every line has been tried
+                    break
+                io.save(SimilarityMatrix(np.eye(3), ["a", "b", "c"]), out, overwrite=True)
+                old = {f: (tmp_path / f).read_bytes() for f in old}  # its stamp is new
+        else:
+            pytest.fail("the save never ran to its end")
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert {"interrupted, old kept", "interrupted, new kept", "saved, new kept"} <= outcomes
+
+
+# -- more hostile files: lying sidecars, odd parquet metadata, CSV quirks -------------------
+def _rows_parquet(t: Path, classes, values, labels=None) -> Path:
+    import pyarrow as pa
+
+    kind = pa.list_(pa.float64(), len(values[0]))
+    flat = pa.array(np.asarray(values, dtype=float).reshape(-1))
+    return _parquet(t, {"class": labels or classes,
+                        "similarity": pa.FixedSizeListArray.from_arrays(flat, type=kind)},
+                    {"layout": "rows", "classes": classes})
+
+
+def _csv(t: Path, text: str) -> Path:
+    (t / "m.csv").write_bytes(text.encode("utf-8"))
+    return t / "m.csv"
+
+
+def _forged_stamp(t: Path) -> Path:
+    path = t / "m.npy"
+    np.save(path, np.full((2, 2), 7.0))
+    st = os.stat(path)
+    io.sidecar_path(path).write_text(json.dumps({"classes": ["a", "b"], "validated": {
+        "size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}}))
+    return path
+
+
+MORE_HOSTILE_READS = {
+    "sidecar claims another shape": (
+        lambda t: _sidecar(t, {"classes": ["a", "b"], "shape": [3, 3]}), 1),
+    "sidecar claims another dtype": (
+        lambda t: _sidecar(t, {"classes": ["a", "b"], "dtype": "float32"}), 1),
+    "sidecar stamp without a digest": (_forged_stamp, 1),
+    "parquet unknown layout": (
+        lambda t: _parquet(t, {"class": ["a", "b"], "a": [1.0, 0.0], "b": [0.0, 1.0]},
+                           {"layout": "banana"}), 2),
+    "parquet rows of the wrong length": (
+        lambda t: _rows_parquet(t, ["a", "b"], [[1, 0, 0], [0, 1, 0]]), 2),
+    "parquet rows, more rows than classes": (
+        lambda t: _rows_parquet(t, ["a", "b"], [[1, 0], [0, 1], [0, 0]], ["a", "b", "c"]), 2),
+    "parquet rows, labels differ from metadata": (
+        lambda t: _rows_parquet(t, ["a", "b"], [[1, 0], [0, 1]], ["b", "a"]), 2),
+    "parquet long, missing class name": (
+        lambda t: _parquet(t, {"true_class": ["a", None], "predicted_class": ["a", "b"],
+                               "similarity": [1.0, 1.0]}), 2),
+    "csv extra row": (lambda t: _csv(t, "class,a,b\na,1,0\nb,0,1\nc,0,0\n"), 1),
+    "csv missing row": (lambda t: _csv(t, "class,a,b\na,1,0\n"), 1),
+    "csv duplicate header": (lambda t: _csv(t, "class,a,a\na,1,0\na,0,1\n"), 1),
+    "csv unterminated quote": (lambda t: _csv(t, 'class,a,b\n"a,1,0\nb,0,1\n'), 2),
+    "csv 200000 columns": (lambda t: _csv(t, "class," + ",".join(map(str, range(200_000)))), 2),
+    "csv latin-1": (lambda t: (t / "m.csv").write_bytes("class,é\né,1\n".encode("latin1"))
+                    or t / "m.csv", 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MORE_HOSTILE_READS))
+def test_more_hostile_files(cli, tmp_path, monkeypatch, case):
+    monkeypatch.setenv("SIMMATRIX_MEMORY_LIMIT", str(8 << 30))  # the same verdict anywhere
+    make, code = MORE_HOSTILE_READS[case]
+    path = make(tmp_path)
+    before = _files(tmp_path)
+    for args in (["inspect", path], ["convert", path, tmp_path / "out.npy"]):
+        if args[0] == "inspect" and code == 1 and path.suffix == ".npy" and "stamp" in case:
+            continue  # inspect shows an invalid matrix; it does not refuse it
+        assert_one_line_error(cli(*args), code)
+    assert _files(tmp_path) == before
+    if "stamp" in case:
+        with pytest.raises(ValueError, match="outside"):
+            io.load(path)  # a stamp alone (no digest, not from save) proves nothing
+
+
+@pytest.mark.parametrize("text,classes", [
+    ("\ufeffclass,a,b\r\na,1,0\r\nb,0,1\r\n", ("a", "b")),                    # BOM, CRLF
+    ('class,"a,x","b\ny"\n"a,x",1,0\n"b\ny",0,1\n', ("a,x", "b\ny")),        # quoting
+    ("\n\nclass,a,b\n\na,1,0\n\nb,0,1\n\n", ("a", "b")),                      # blank lines
+    ("class,a,b\na,1," + "0" * 300_000 + "\nb,0,1\n", ("a", "b")),            # a huge field
+])
+def test_csv_quirks_read(tmp_path, text, classes):
+    S = io.load(_csv(tmp_path, text))
+    assert S.classes == classes
+    np.testing.assert_array_equal(S.to_dense(), np.eye(2))
