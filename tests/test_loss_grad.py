@@ -239,7 +239,10 @@ def test_sparse_S_never_gathers_a_dense_row_block():
     y = jnp.asarray([0, 7, c - 1, 123])
     jaxpr = jax.make_jaxpr(lambda a: simloss(a, y, table))(z)
     gathers = [e for e in _eqns(jaxpr.jaxpr) if e.primitive.name == "gather"]
-    assert gathers and all(e.outvars[0].aval.shape[-1] == k for e in gathers)
+    widths = [e.outvars[0].aval.shape[-1] for e in gathers]
+    # the k stored entries of each label's row (and at most the label's own logit), never
+    # a dense row of C
+    assert k in widths and max(widths) <= k, widths
     zn = np.asarray(z, dtype=np.float64)
     lse = np.log(np.exp(zn - zn.max(1, keepdims=True)).sum(1)) + zn.max(1)
     ref = [lse[i] - np.log(sum(v * np.exp(zn[i, (int(y[i]) + j) % c])
