@@ -33,8 +33,8 @@ import numpy as np
 BLOCK_ROWS = 2048  # rows per block
 TILE_COLS = 512  # columns per tile (a 2048 x 512 float32 tile is 4 MB): the fastest sgemm shape
 # measured for d = 50 (25% faster than 1024 x 1024 tiles, single thread)
-SAMPLE = 2048  # columns sampled for the bound (at most a tenth of them, at least 8 k)
-RAISE_AT = (4096,)  # after these columns, the bound rises to the k-th value so far
+SAMPLE = 1024  # columns sampled for the bound (at most a tenth of them, at least 8 k)
+RAISE_FROM = 1024  # after 1024, 2048, 4096, ... columns the bound rises to the k-th so far
 U32 = 2.0**-24  # float32's unit roundoff
 SLACK = 1.25  # on top of the proven error bound
 
@@ -140,6 +140,7 @@ class _Job:
         thr = _f32(ps[:, ps.shape[1] - k] - 3 * eps)
         found = _Survivors(nb)
         cap = nb * max(256, 16 * k)
+        rise = RAISE_FROM
         tile = np.empty((nb, TILE_COLS), dtype=np.float32)
         mask = np.empty((nb, TILE_COLS), dtype=bool)
         for c0 in range(0, m, TILE_COLS):
@@ -155,8 +156,9 @@ class _Job:
             idx = _flat_true(mask)
             r = idx // w
             found.add(r, idx - r * w + c0, tile.reshape(-1)[idx])
-            if c1 in RAISE_AT:  # the k-th value so far: a tighter bound
+            if c1 >= rise and c1 < m:  # the k-th value so far: a tighter bound
                 thr = np.maximum(thr, _f32(found.kth(k) - 2 * eps))
+                rise *= 2
             if found.size > cap:  # many ties or a weak bound: keep only the exact top k
                 kc, kv = self.exact(s, nb, *found.arrays())
                 found = _Survivors(nb)
