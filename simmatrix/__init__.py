@@ -35,7 +35,27 @@ _LAZY = {
     "metrics": "",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [
+    "__version__",
+    "BuildError",
+    "InvalidMatrixError",
+    "MatrixFileError",
+    "MissingDependencyError",
+    "ORIENTATION",
+    "SimMatrixError",
+    "SimilarityMatrix",
+    "ValidationReport",
+    "check",
+    "load",
+    "save",
+    "LogSimilarity",
+    "simloss",
+    "simloss_grad_hess",
+    "bayes_decision",
+    "decision",
+    "losses",
+    "metrics",
+]
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never run
     from . import decision, losses, metrics

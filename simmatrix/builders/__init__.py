@@ -7,7 +7,6 @@ functions so the builders themselves stay pure.
 
 from __future__ import annotations
 
-
 import importlib
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,15 @@ _LAZY = {
     "wordnet_matrix": "wordnet",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "counts_from_pairs",
+    "embedding_matrix",
+    "from_confusion",
+    "from_table",
+    "hierarchy_matrix",
+    "order_matrix",
+    "wordnet_matrix",
+]
 
 if TYPE_CHECKING:  # for type checkers; never run
     from .confusion import counts_from_pairs, from_confusion
