@@ -34,6 +34,9 @@ _LAZY = {
     "losses": "",
     "metrics": "",
 }
+# submodules that ``import simmatrix`` used to load, still reachable as attributes
+_SUBMODULES = {"boosting", "catalogue", "errors", "io", "log_similarity", "loss", "matrix",
+               "transforms", "validate"}
 
 __all__ = [
     "__version__",
@@ -76,6 +79,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never run
 
 
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     if name not in _LAZY:
         raise AttributeError(f"module 'simmatrix' has no attribute {name!r}")
     module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
@@ -85,4 +90,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)

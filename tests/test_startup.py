@@ -29,7 +29,8 @@ def test_public_names_still_load_on_first_use():
         "assert simmatrix.SimilarityMatrix.__name__ == 'SimilarityMatrix'\n"
         "from simmatrix import simloss, load, bayes_decision, metrics\n"
         "assert callable(simloss) and callable(load) and callable(bayes_decision)\n"
-        "assert set(simmatrix.__all__) <= set(dir(simmatrix))")
+        "assert set(simmatrix.__all__) <= set(dir(simmatrix))\n"
+        "assert callable(simmatrix.io.load) and callable(simmatrix.transforms.top_k)")
     assert "numpy" in loaded
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         import simmatrix
