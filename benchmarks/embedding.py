@@ -9,9 +9,19 @@
    would need. At a C where the dense matrix fits (default 10,000), the block mode is
    timed against dense cosines + ``np.argpartition`` and must keep the same values.
 
+3. Against faiss: top-k over the first C GloVe words (default 20,000, 20 repeats) with
+   ``faiss.IndexFlatIP`` (exact inner product on the same float32 unit vectors) and the
+   sgemm floor (the float32 products of all pairs, in the search's tiles, nothing else),
+   interleaved (one of each per round), medians, in a child process per thread count with
+   ``OPENBLAS_NUM_THREADS`` = ``OMP_NUM_THREADS`` = T and faiss's ``omp_set_num_threads(T)``.
+   Also the share of rows whose neighbours are the same set as faiss's (float32 near-ties
+   may differ: ours are exact in float64) and peak RSS.
+
 Run from the repository root (each part in its own process, so peak memory is its own):
 
     nice python benchmarks/embedding.py [--classes 100000] [--check-classes 10000] [--k 10]
+    nice python benchmarks/embedding.py --only faiss [--faiss-classes 20000 100000]
+        [--faiss-repeats 20 3] [--threads 1 2]
 """
 
 from __future__ import annotations
@@ -122,9 +132,70 @@ def part_check(n: int, k: int) -> dict:
             "max_abs_diff": float(np.abs(got - np.sort(vals, axis=1)).max())}
 
 
-def run(part: str, *args: str) -> dict:
+def part_faiss(n: int, k: int, repeats: int, threads: int) -> dict:
+    """simmatrix's top-k, faiss IndexFlatIP and the sgemm floor, interleaved, T threads."""
+    import statistics
+
+    import faiss
+    import scipy.sparse  # noqa: F401  (imported before the clock starts)
+    from threadpoolctl import threadpool_limits
+
+    from simmatrix._topk import BLOCK_ROWS, TILE_COLS
+    from simmatrix.builders.cosine import _unit_rows, cosine_top_k
+    from simmatrix.sources.vectors import load_vectors
+
+    rows = np.asarray(load_vectors("glove-6b-50d").vectors[:n], dtype=np.float64)
+    has = np.ones(n, dtype=bool)
+    unit32 = np.ascontiguousarray(_unit_rows(rows), dtype=np.float32)
+    faiss.omp_set_num_threads(threads)
+    got = {}
+
+    def ours():
+        got["ours"] = cosine_top_k(rows, has, k, dtype=np.dtype(np.float32))
+
+    def flat_ip():
+        index = faiss.IndexFlatIP(unit32.shape[1])
+        index.add(unit32)
+        got["faiss"] = index.search(unit32, k + 1)[1]
+
+    def floor():
+        from concurrent.futures import ThreadPoolExecutor
+
+        def rows_of(r0):
+            tile = np.empty((min(BLOCK_ROWS, n - r0), TILE_COLS), dtype=np.float32)
+            for c0 in range(0, n - TILE_COLS + 1, TILE_COLS):
+                np.matmul(unit32[r0:r0 + BLOCK_ROWS], unit32[c0:c0 + TILE_COLS].T, out=tile)
+
+        with threadpool_limits(1), ThreadPoolExecutor(threads) as pool:
+            list(pool.map(rows_of, range(0, n, BLOCK_ROWS)))
+
+    methods = (("ours", ours), ("faiss", flat_ip), ("sgemm", floor))
+    for _, fn in methods:  # one untimed round: first-call costs, page faults
+        fn()
+    times = {name: [] for name, _ in methods}
+    cpu = {name: [] for name, _ in methods}
+    for _ in range(repeats):
+        for name, fn in methods:
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    csr = got["ours"].tocsr()
+    same = 0
+    for i in range(n):
+        mine = set(csr.indices[csr.indptr[i]:csr.indptr[i + 1]].tolist()) - {i}
+        theirs = [j for j in got["faiss"][i].tolist() if j != i][:k]
+        same += mine == set(theirs)
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    med.update({f"{name}_cpu": statistics.median(ts) for name, ts in cpu.items()})
+    return {"classes": n, "k": k, "threads": threads, "repeats": repeats, **med,
+            "same_rows": same / n, "peak_rss_mb": peak_rss_mb(),
+            "load": os.getloadavg()[0]}
+
+
+def run(part: str, *args: str, env: dict | None = None) -> dict:
     out = subprocess.run([sys.executable, __file__, f"_{part}", *args], check=True,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -135,7 +206,13 @@ def main() -> None:
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--skip-gensim", action="store_true",
                    help="skip the gensim reference (writes and parses a 170 MB text file)")
+    p.add_argument("--only", choices=["faiss"], help="run only the comparison with faiss")
+    p.add_argument("--faiss-classes", type=int, nargs="+", default=[20_000])
+    p.add_argument("--faiss-repeats", type=int, nargs="+", default=[20])
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     a = p.parse_args()
+    if a.only == "faiss":
+        return compare_faiss(a)
 
     c = run("cifar")
     print(f"CIFAR-100 from glove-6b-50d: {c['classes']} classes, {c['dropped']} dropped")
@@ -176,11 +253,29 @@ def main() -> None:
           f"would be {t['dense_gb']:.0f} GB")
 
 
+def compare_faiss(a) -> None:
+    repeats = a.faiss_repeats + a.faiss_repeats[-1:] * len(a.faiss_classes)
+    for n, reps in zip(a.faiss_classes, repeats):
+        for t in a.threads:
+            env = {**os.environ, "OPENBLAS_NUM_THREADS": str(t), "OMP_NUM_THREADS": str(t)}
+            r = run("faiss", str(n), str(a.k), str(reps), str(t), env=env)
+            print(f"top-{r['k']} at C = {n:,}, {t} thread(s), median of {reps} interleaved "
+                  f"(load {r['load']:.1f}): simmatrix {r['ours']:.2f} s, faiss IndexFlatIP "
+                  f"{r['faiss']:.2f} s, sgemm floor {r['sgemm']:.2f} s; simmatrix / faiss "
+                  f"{r['ours'] / r['faiss']:.2f}, / sgemm {r['ours'] / r['sgemm']:.2f} "
+                  f"(faiss / sgemm {r['faiss'] / r['sgemm']:.2f}); same neighbours as faiss "
+                  f"in {r['same_rows']:.2%} of rows; peak RSS {r['peak_rss_mb']:.0f} MB")
+            print(f"  CPU time (all threads): simmatrix {r['ours_cpu']:.2f} s, faiss "
+                  f"{r['faiss_cpu']:.2f} s, sgemm {r['sgemm_cpu']:.2f} s; simmatrix / faiss "
+                  f"{r['ours_cpu'] / r['faiss_cpu']:.2f}, / sgemm "
+                  f"{r['ours_cpu'] / r['sgemm_cpu']:.2f}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1].startswith("_"):
         part, args = sys.argv[1][1:], [int(x) if x.isdigit() else x for x in sys.argv[2:]]
         parts = {"cifar": part_cifar, "gensim": part_gensim, "topk": part_topk,
-                 "check": part_check}
+                 "check": part_check, "faiss": part_faiss}
         result = parts[part](*args)
         print(json.dumps(result))
     else:

@@ -2,7 +2,7 @@
 
     nice python benchmarks/wordnet.py            # both parts
     nice python benchmarks/wordnet.py imagenet   # ImageNet-1k wup/path/lch vs nltk
-    nice python benchmarks/wordnet.py big 20000 [float32]  # one wup matrix: time, peak RSS
+    nice python benchmarks/wordnet.py big 20000 [float32] [lch]  # one matrix: time, peak RSS
 
 Part 1 builds the ImageNet-1k matrices (wnids from ../shared/data/imagenet_class_index.json,
 or tests/data/wordnet/) with simmatrix, then times nltk's ``Synset.*_similarity`` on a random
@@ -69,21 +69,24 @@ def imagenet() -> None:
               f"max |diff| on the sample {diff:.1e}")
 
 
-def big(n: int, dtype: str = "float64") -> None:
+def big(n: int, dtype: str = "float64", measure: str = "wup") -> None:
     from simmatrix.builders.wordnet import wordnet_matrix
     from simmatrix.sources.wordnet.graph import load_graph
 
     g = load_graph()
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     rng = np.random.default_rng(0)
     ids = np.sort(rng.choice(len(g.n), size=n, replace=False))
     names = [g.n.names[k] for k in ids]
-    t = time.perf_counter()
-    S = wordnet_matrix(names, "wup", dtype=np.dtype(dtype))
-    took = time.perf_counter() - t
+    t, cpu = time.perf_counter(), time.process_time()
+    S = wordnet_matrix(names, measure, dtype=np.dtype(dtype))
+    took, cpu = time.perf_counter() - t, time.process_time() - cpu
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     v = S.values
-    print(f"{n} random noun synsets, wup, {dtype}: {took:.1f} s, peak RSS {rss:.1f} GB "
-          f"(matrix {v.nbytes / 2**30:.2f} GB); mean off-diagonal "
+    print(f"{n} random noun synsets, {measure}, {dtype}: {took:.1f} s (CPU {cpu:.1f} s), "
+          f"peak RSS {rss:.2f} GB "
+          f"(matrix {v.nbytes / 2**30:.2f} GB, {rss * 2**30 / v.nbytes:.2f}x; before the "
+          f"build {base:.2f} GB); mean off-diagonal "
           f"{(v.sum(dtype=np.float64) - n) / (n * n - n):.4f}")
 
 
@@ -92,7 +95,9 @@ if __name__ == "__main__":
     if part in ("all", "imagenet"):
         imagenet()
     if part == "big":
-        big(int(sys.argv[2]) if len(sys.argv) > 2 else 20000, *sys.argv[3:4])
+        big(int(sys.argv[2]) if len(sys.argv) > 2 else 20000, *sys.argv[3:5])
     elif part == "all":
-        for dtype in ("float64", "float32"):
-            subprocess.run([sys.executable, __file__, "big", "20000", dtype], check=True)
+        for dtype, measure in (("float64", "wup"), ("float32", "wup"), ("float64", "lch"),
+                               ("float32", "lch")):
+            subprocess.run([sys.executable, __file__, "big", "20000", dtype, measure],
+                           check=True)

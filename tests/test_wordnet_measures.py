@@ -147,3 +147,19 @@ def test_ic_file_measures_equal_nltk_reading_the_same_file(wn, graph, tmp_path, 
         raw = raw_similarity(graph, resolved, measure, ic=path)
         ref = getattr(type(syn[0]), f"{measure}_similarity")
         _check(raw, syn, _pairs(100, 150, seed=11), lambda a, b, f=ref: f(a, b, ic))
+
+
+@pytest.mark.parametrize("measure", ["wup", "path", "lch", "res"])
+def test_small_fill_chunks_give_the_same_matrix(imagenet, graph, monkeypatch, measure):
+    """Rows in blocks of 97 and temporaries of 500 values (many column chunks per ancestor,
+    pages set block by block): bit-for-bit the matrix of the default chunks, which equals
+    nltk (above)."""
+    import numpy as np
+
+    from simmatrix.sources.wordnet import measures as M
+
+    resolved = imagenet[0][:400]
+    want = raw_similarity(graph, resolved, measure)
+    monkeypatch.setattr(M, "TEMP_ELEMS", 500)
+    got = raw_similarity(graph, resolved, measure, block=97)
+    assert np.array_equal(got, want, equal_nan=True)

@@ -2,9 +2,9 @@
 
     cos(a, b) = a·b / (‖a‖ ‖b‖)   (0 when either vector is zero)
 
-The top-k mode never holds more than one ``block_rows × C`` block of cosines, so C can be
+The top-k mode holds a few blocks of products at a time, never a C×C matrix, so C can be
 far beyond what a dense C×C fits in memory (100,000 classes: a dense float32 matrix would
-be 40 GB).
+be 40 GB); its search is :mod:`simmatrix._topk` (exact, at close to sgemm speed).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-BLOCK_BYTES = 64 << 20  # one block of cosines in the top-k mode
 
 Progress = Callable[[int, int], None]
 
@@ -46,39 +44,30 @@ def cosine_top_k(
     dtype: np.dtype = np.dtype(np.float64),
     block_rows: int | None = None,
     progress: Progress | None = None,
+    threads: int | None = None,
 ):
     """Each row's diagonal (1) and its ``k`` largest cosines to other classes, as CSR.
 
-    Computed ``block_rows`` rows at a time: peak memory is the unit vectors, one
-    ``block_rows × C`` block and the O(C·k) result. Classes without a vector have only the
-    diagonal and are nobody's neighbour. Ties at the k-th value go to the lower column.
+    Exact: the same neighbours as float64 cosines of all pairs and a stable sort (ties at
+    the k-th value go to the lower column), found by :func:`simmatrix._topk.top_k_self` in
+    blocks of ``block_rows`` rows on ``threads`` threads; peak memory is the unit vectors,
+    a few blocks of float32 products and the O(C·k) result. Classes without a vector have
+    only the diagonal and are nobody's neighbour.
     """
     import scipy.sparse as sp
 
+    from .._topk import top_k_self
+
     n = rows.shape[0]
-    unit = _unit_rows(rows, dtype)
-    k = max(0, min(k, int(has_vector.sum()) - 1))
-    if block_rows is None:
-        block_rows = max(1, BLOCK_BYTES // (max(n, 1) * dtype.itemsize))
-    starts = range(0, n, block_rows)
-    all_have = bool(has_vector.all())
-    cols = np.empty((n, k), dtype=np.int64)
-    vals = np.empty((n, k), dtype=dtype)
-    for start in starts:
-        stop = min(start + block_rows, n)
-        sims = unit[start:stop] @ unit.T
-        if not all_have:
-            sims[:, ~has_vector] = -np.inf
-        sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        if k:
-            cols[start:stop], vals[start:stop] = block_top_k(sims, k)
-        if progress is not None:
-            progress(start // block_rows + 1, len(starts))
-    vals = np.clip(vals, -1.0, 1.0)
-    keep = np.repeat(has_vector, k)
-    r = np.concatenate([np.repeat(np.arange(n), k)[keep], np.arange(n)])
-    c = np.concatenate([cols.ravel()[keep], np.arange(n)])
-    v = np.concatenate([vals.ravel()[keep], np.ones(n, dtype=dtype)])
+    have = np.flatnonzero(has_vector)
+    unit = _unit_rows(np.asarray(rows)[have])
+    cols, vals = top_k_self(unit, k, block_rows=block_rows, threads=threads,
+                            progress=progress)
+    k = cols.shape[1]
+    vals = np.clip(vals, -1.0, 1.0).astype(dtype, copy=False)
+    r = np.concatenate([np.repeat(have, k), np.arange(n)])
+    c = np.concatenate([have[cols].ravel(), np.arange(n)])
+    v = np.concatenate([vals.ravel(), np.ones(n, dtype=dtype)])
     return sp.csr_array((v, (r, c)), shape=(n, n))
 
 

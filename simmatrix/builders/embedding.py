@@ -83,7 +83,8 @@ def embedding_matrix(
         Type of the values. The dense mode computes in float64 either way; the top-k mode
         computes in ``dtype`` (float32 halves its time and memory).
     block_rows : int, optional
-        Rows per block in the top-k mode (default: about 64 MB of cosines per block).
+        Rows per block in the top-k mode (default 2048; the search is exact and threaded,
+        see :func:`simmatrix.builders.cosine.cosine_top_k`).
     progress : callable, optional
         ``progress(done, total)`` is called after each top-k block (the CLI's progress bar).
 

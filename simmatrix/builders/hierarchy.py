@@ -296,13 +296,15 @@ def _dense_dag(index, pre, measure, beta) -> np.ndarray:
 # -- sparse top-k --------------------------------------------------------------------------
 def _sparsify(dense: np.ndarray, k: int, block: int = 1024):
     """Diagonal + k largest per row of a work-order matrix; ties to the lower position."""
+    from .cosine import block_top_k
+
     n = dense.shape[0]
     k = min(int(k), n - 1) + 1  # the diagonal first
     rows, cols = [], []
     for start in range(0, n, block):
         part = dense[start:start + block].copy()
         part[np.arange(len(part)), np.arange(start, start + len(part))] = 2.0
-        top = np.argsort(-part, axis=1, kind="stable")[:, :k]
+        top = block_top_k(part, k)[0]  # = a stable argsort's first k, without the sort
         rows.append(np.repeat(np.arange(start, start + len(part)), k))
         cols.append(top.ravel())
     r, c = np.concatenate(rows), np.concatenate(cols)

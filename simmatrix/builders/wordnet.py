@@ -59,10 +59,10 @@ def _raw(tax, resolved: list[Resolved], measure: str, table: np.ndarray | None, 
     if measure == "wup":
         return M.wup(anc, dtype=dtype, **kw)
     if measure in ("path", "lch"):
-        dist = M.path_distances(anc, dtype=dtype, **kw)
-        with np.errstate(divide="ignore"):
-            raw = 1.0 / (dist + 1.0) if measure == "path" else M.lch_from_distance(dist, tax)
-        return raw.astype(dtype, copy=False)
+        dist = M.path_distances(anc, dtype=dtype, **kw)  # turned into the measure in place
+        if measure == "path":
+            return M.path_from_distance(dist)
+        return M.lch_from_distance(dist, tax, out=dist)
     lcs = M.lcs_ic(anc, table, **kw)
     same = anc.ids[:, None] == anc.ids[None, :]
     return M.ic_measures(measure, lcs, table[anc.ids], same).astype(dtype, copy=False)
@@ -88,7 +88,8 @@ def to_unit(raw: np.ndarray, measure: str, tax, table: np.ndarray | None) -> tup
         return raw, None
     if measure == "lch":
         top = float(np.log(2.0 * tax.taxonomy_depth))
-        return raw / top, {"divided_by": top, "taxonomy_depth": tax.taxonomy_depth}
+        raw /= top  # in place: raw is this build's own
+        return raw, {"divided_by": top, "taxonomy_depth": tax.taxonomy_depth}
     top = float(np.max(table[table < M_INF]))  # nltk's 1e300 marks a zero count
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "res":
@@ -175,4 +176,4 @@ def wordnet_matrix(
             "synsets": {r.cls: r.as_json() for r in resolved}}
     if scale is not None:
         meta["scale"] = scale
-    return SimilarityMatrix(S, [r.cls for r in resolved], meta)
+    return SimilarityMatrix(S, [r.cls for r in resolved], meta, copy=False)  # S is ours

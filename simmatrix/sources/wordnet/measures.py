@@ -94,16 +94,33 @@ class Ancestry:
         return out
 
 
+TEMP_ELEMS = 1 << 21  # one temporary of the fill: 2M values (16 MB in float64)
+
+
 def _blocks(n: int, block: int):
     return [(b0, min(n, b0 + block)) for b0 in range(0, n, block)]
 
 
+def _empty(n: int, dtype, fill: float) -> np.ndarray:
+    """An (n, n) array set to ``fill`` one block of rows at a time.
+
+    The pages are touched once, in order, here, rather than later in the scattered order of
+    the fill (``np.zeros`` maps them lazily, and the fill's first touches then cost page
+    faults all over the matrix).
+    """
+    out = np.empty((n, n), dtype=dtype)
+    for b0, b1 in _blocks(n, max(1, TEMP_ELEMS // max(n, 1))):
+        out[b0:b1] = fill
+    return out
+
+
 def _fill(out, groups, value, *, reduce=None, block=2048, progress=None):
-    """For each group (in order) write ``value(payload, r)`` into ``out[R_g, R_g]``.
+    """For each group (in order) write ``value(payload, r, c)`` into ``out[R_g, R_g]``.
 
     ``groups`` holds ``(members, payload)``; ``r`` slices the members that fall in the
-    current block of rows. ``reduce`` (e.g. ``np.minimum``) combines with what is there
-    instead of overwriting.
+    current block of rows, ``c`` the members of the current chunk of columns. ``reduce``
+    (e.g. ``np.minimum``) combines with what is there instead of overwriting. Chunks keep
+    every temporary under ``TEMP_ELEMS`` values, so the fill needs little beyond ``out``.
     """
     n = out.shape[0]
     spans = _blocks(n, block)
@@ -114,9 +131,13 @@ def _fill(out, groups, value, *, reduce=None, block=2048, progress=None):
             if lo == hi:
                 continue
             r = slice(lo, hi)
-            ix = np.ix_(members[r] - b0, members)
-            vals = value(payload, r)
-            ob[ix] = vals if reduce is None else reduce(ob[ix], vals)
+            rows = members[r] - b0
+            width = max(1, TEMP_ELEMS // (hi - lo))
+            for c0 in range(0, len(members), width):
+                c = slice(c0, c0 + width)
+                ix = np.ix_(rows, members[c])
+                vals = value(payload, r, c)
+                ob[ix] = vals if reduce is None else reduce(ob[ix], vals)
         if progress is not None:
             progress(bi + 1, len(spans))
     return out
@@ -127,14 +148,33 @@ def path_distances(anc: Ancestry, *, block=2048, progress=None, dtype=np.float64
     n = len(anc.ids)
     if anc.tax.needs_root:
         r = anc.root_dist.astype(dtype)
-        out = r[:, None] + r[None, :]
+        out = np.empty((n, n), dtype=dtype)
+        for b0, b1 in _blocks(n, max(1, TEMP_ELEMS // max(n, 1))):
+            np.add(r[b0:b1, None], r[None, :], out=out[b0:b1])
     else:
-        out = np.full((n, n), np.inf, dtype=dtype)
+        out = _empty(n, dtype, np.inf)
     groups = [(m, d.astype(np.float64)) for _, m, d in anc.groups]
-    _fill(out, groups, lambda d, r: d[r, None] + d[None, :], reduce=np.minimum,
+    _fill(out, groups, lambda d, r, c: d[r, None] + d[None, c], reduce=np.minimum,
           block=block, progress=progress)
     fill_same(out, anc.ids, 0.0)
     return out
+
+
+def _in_rows(a: np.ndarray, f) -> np.ndarray:
+    """Apply ``f(rows)`` (an in-place elementwise map) to ``a`` one block of rows at a time."""
+    for b0, b1 in _blocks(a.shape[0], max(1, TEMP_ELEMS // max(a.shape[1], 1))):
+        f(a[b0:b1])
+    return a
+
+
+def path_from_distance(dist: np.ndarray) -> np.ndarray:
+    """nltk's ``path_similarity`` ``1 / (dist + 1)``, computed in place in ``dist``."""
+    def f(x):
+        x += 1.0
+        np.reciprocal(x, out=x)
+
+    with np.errstate(divide="ignore"):
+        return _in_rows(dist, f)
 
 
 def fill_same(out: np.ndarray, ids: np.ndarray, value: float) -> None:
@@ -154,18 +194,22 @@ def wup(anc: Ancestry, *, block=2048, progress=None, dtype=np.float64) -> np.nda
     keyed = sorted(anc.groups, key=lambda g: (int(mind[g[0]]), _Rev(names[g[0]])))
     if tax.needs_root:  # the fake root is common to all: fill it first, drop worse keys
         r = anc.root_dist.astype(np.float64)
-        out = (2.0 / (r[:, None] + r[None, :] + 2.0)).astype(dtype, copy=False)
+        out = np.empty((n, n), dtype=dtype)
+        for b0, b1 in _blocks(n, max(1, TEMP_ELEMS // max(n, 1))):
+            out[b0:b1] = 2.0 / (r[b0:b1, None] + r[None, :] + 2.0)
         keyed = [g for g in keyed if _better((int(mind[g[0]]), names[g[0]]), fake_key)]
     else:
-        out = np.zeros((n, n), dtype=dtype)
+        out = _empty(n, dtype, 0.0)
     groups = []
     for a, members, _ in keyed:
         depth = float(tax.max_depth[a] + 1)
         groups.append((members, (depth, anc.sp_to(a, members))))
 
-    def value(p, r):
+    def value(p, r, c):
         depth, sp = p
-        return 2.0 * depth / (sp[r, None] + sp[None, :] + 2.0 * depth)
+        v = sp[r, None] + sp[None, c]
+        v += 2.0 * depth
+        return np.divide(2.0 * depth, v, out=v)
 
     _fill(out, groups, value, block=block, progress=progress)
     _prefer_self(out, anc, fake_key)
@@ -200,18 +244,36 @@ def _prefer_self(out, anc: Ancestry, fake_key) -> None:
         out[i, members] = 2.0 * depth / (sp + 2.0 * depth)
 
 
-def lch_from_distance(dist: np.ndarray, tax: Taxonomy) -> np.ndarray:
-    """nltk's ``lch_similarity``: ``-log((dist + 1) / 2D)``, D the taxonomy depth."""
-    return -np.log((dist + 1.0) / (2.0 * tax.taxonomy_depth))
+def lch_from_distance(dist: np.ndarray, tax: Taxonomy, *, scale: float = 1.0,
+                      out: np.ndarray | None = None) -> np.ndarray:
+    """nltk's ``lch_similarity``: ``-log((dist + 1) / 2D)``, D the taxonomy depth.
+
+    Divided by ``scale``; with ``out=dist`` computed in place, a block of rows at a time.
+    """
+    if out is None:
+        out = np.array(dist, copy=True)
+    elif out is not dist:
+        out[...] = dist
+    two_d = 2.0 * tax.taxonomy_depth
+
+    def f(x):
+        x += 1.0
+        x /= two_d
+        np.log(x, out=x)
+        np.negative(x, out=x)
+        if scale != 1.0:
+            x /= scale
+
+    return _in_rows(out, f)
 
 
 def lcs_ic(anc: Ancestry, ic: np.ndarray, *, block=2048, progress=None) -> np.ndarray:
     """``max_a IC(a)`` over common ancestors (nltk's ``_lcs_ic``; 0 when there is none)."""
     n = len(anc.ids)
-    out = np.zeros((n, n))
+    out = _empty(n, np.float64, 0.0)
     keyed = sorted(anc.groups, key=lambda g: ic[g[0]])
     groups = [(m, float(ic[a])) for a, m, _ in keyed]
-    return _fill(out, groups, lambda v, r: v, block=block, progress=progress)
+    return _fill(out, groups, lambda v, r, c: v, block=block, progress=progress)
 
 
 def ic_measures(measure: str, lcs: np.ndarray, ic_self: np.ndarray,
