@@ -154,7 +154,8 @@ def test_the_table_names_real_options_and_real_arguments():
 def test_the_library_names_no_cli_option_in_its_messages():
     """Outside docstrings, comments and the catalogue's build commands, no string of the
     library spells a CLI option: it names the Python argument and lets for_cli translate."""
-    allowed = {"simmatrix/errors.py", "simmatrix/catalogue.py"}
+    # __main__.py is the command line itself (it answers --version before the Typer app)
+    allowed = {"simmatrix/errors.py", "simmatrix/catalogue.py", "simmatrix/__main__.py"}
     offenders = []
     for path in sorted((ROOT / "simmatrix").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
