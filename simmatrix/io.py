@@ -208,6 +208,11 @@ def read(path: str | os.PathLike) -> tuple[Any, tuple[str, ...] | None, dict[str
     available before anything is allocated.
     """
     path = resolve(path)
+    return _read(path)[:3]
+
+
+def _read(path: Path):
+    """``read``'s work, plus whether the file proved it passed validation unchanged."""
     fmt = _format(path)
     regular_file(path, "matrix file")
     if path.stat().st_size == 0:
@@ -215,8 +220,8 @@ def read(path: str | os.PathLike) -> tuple[Any, tuple[str, ...] | None, dict[str
     if fmt == ".npy":
         return _read_npy(path)
     if fmt == ".parquet":
-        return _read_parquet(path)
-    return _read_csv(path)
+        return (*_read_parquet(path), False)
+    return (*_read_csv(path), False)
 
 
 def load(path: str | os.PathLike, *, validate: bool = True) -> SimilarityMatrix:
@@ -225,12 +230,12 @@ def load(path: str | os.PathLike, *, validate: bool = True) -> SimilarityMatrix:
     With ``validate=True`` (the default) a matrix that breaks the contract raises
     :class:`~simmatrix.errors.InvalidMatrixError`.
     """
-    values, classes, metadata = read(path)
+    values, classes, metadata, proven = _read(resolve(path))
     try:
         S = SimilarityMatrix(values, classes, metadata, copy=False)
     except InvalidMatrixError as exc:
         raise InvalidMatrixError(f"'{path}': {exc}") from None
-    if validate and not was_validated(resolve(path)):
+    if validate and not proven:
         try:
             check(S)
         except InvalidMatrixError as exc:
@@ -327,7 +332,7 @@ def _read_npy(path: Path):
     side = sidecar_path(path)
     if not os.path.lexists(side):
         n = values.shape[0] if values.ndim else 0
-        return values, (default_classes(n) if values.ndim == 2 else None), {}
+        return values, (default_classes(n) if values.ndim == 2 else None), {}, False
     where = f"sidecar '{side}'"
     header = parse_json(read_text(side, "sidecar"), where)
     classes, metadata = header_parts(header, where)
@@ -342,14 +347,15 @@ def _read_npy(path: Path):
     digest = header.get("array_sha256")
     # A sidecar whose stamp still matches the array was written with this very file: the
     # pair belongs together without hashing every byte again.
-    if (digest is not None and not is_unchanged(path, header.get("validated"))
-            and digest != _array_digest(values)):
+    unchanged = is_unchanged(path, header.get("validated"))
+    if digest is not None and not unchanged and digest != _array_digest(values):
         raise InvalidMatrixError(
             f"{where} does not belong to '{path}': the array's SHA-256 differs from the one "
             "its sidecar records (files from two different saves?); rebuild the matrix, or "
             "delete the sidecar to load the bare array with classes 0..C-1"
         )
-    return values, classes, metadata
+    # Proof of validation is the stamp beside the array's digest, as save() writes them.
+    return values, classes, metadata, isinstance(digest, str) and unchanged
 
 
 def _check_claims(header: dict, values: np.ndarray, where: str, path: Path) -> None:
