@@ -194,6 +194,20 @@ def _cost(similarity: Any, distance: Any, names: tuple[str, ...]) -> tuple[np.nd
     return np.asarray(M, dtype=np.float64), 1.0 if distance is None else -1.0
 
 
+def _top_k(y_true, scores, k, classes, similarity, distance):
+    """Labels, the ``k`` highest-scoring classes per sample (ties: lower index first), and
+    the cost matrix with its sign, for the top-k metrics."""
+    names = _class_names(classes)
+    t = _labels(y_true, names, "y_true")
+    s = np.asarray(_to_numpy(scores), dtype=np.float64)
+    if s.shape != (t.size, len(names)):
+        raise SimMatrixError(f"scores must have shape ({t.size}, {len(names)}), got {s.shape}")
+    if not 1 <= k <= len(names):
+        raise SimMatrixError(f"k must be in 1..{len(names)}, got {k}")
+    M, sign = _cost(similarity, distance, names)
+    return t, np.argsort(-s, axis=1, kind="stable")[:, :k], M, sign
+
+
 def mistake_severity(y_true: Any, y_pred: Any, *, classes: Any, similarity: Any = None,
                      distance: Any = None) -> float:
     """Mean distance between truth and prediction over the mistakes (Bertinetto et al. 2020).
@@ -234,15 +248,7 @@ def top_k_average_similarity(y_true: Any, scores: Any, k: int, *, classes: Any,
     ...                                similarity=S))
     0.5
     """
-    names = _class_names(classes)
-    t = _labels(y_true, names, "y_true")
-    s = np.asarray(_to_numpy(scores), dtype=np.float64)
-    if s.shape != (t.size, len(names)):
-        raise SimMatrixError(f"scores must have shape ({t.size}, {len(names)}), got {s.shape}")
-    if not 1 <= k <= len(names):
-        raise SimMatrixError(f"k must be in 1..{len(names)}, got {k}")
-    M, _ = _cost(similarity, distance, names)
-    top = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    t, top, M, _ = _top_k(y_true, scores, k, classes, similarity, distance)
     return float(np.mean(M[t[:, None], top]))
 
 
@@ -280,15 +286,7 @@ def mistakes_at_k(y_true: Any, scores: Any, k: int, *, classes: Any, similarity:
     >>> mistakes_at_k([0, 0], scores, 2, classes=3, distance=D)  # (1 + 2) / 2
     1.5
     """
-    names = _class_names(classes)
-    t = _labels(y_true, names, "y_true")
-    s = np.asarray(_to_numpy(scores), dtype=np.float64)
-    if s.shape != (t.size, len(names)):
-        raise SimMatrixError(f"scores must have shape ({t.size}, {len(names)}), got {s.shape}")
-    if not 1 <= k <= len(names):
-        raise SimMatrixError(f"k must be in 1..{len(names)}, got {k}")
-    M, sign = _cost(similarity, distance, names)
-    top = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    t, top, M, sign = _top_k(y_true, scores, k, classes, similarity, distance)
     wrong = top[:, 0] != t
     if not wrong.any():
         return float("nan")
