@@ -48,6 +48,46 @@ def test_cifar100_context_agrees_with_the_curated_mapping(graph):
     assert len(lost) <= 1, lost
 
 
+def test_imagenet_names_from_context(wn, graph):
+    """ImageNet-1k's names that occur once, against their wnids (the dataset's own truth)."""
+    wnids, names = wf.imagenet_wnids(), wf.imagenet_names()
+    once = [(w, c) for w, c in zip(wnids, names) if names.count(c) == 1]
+    truth = [wn.synset_from_pos_and_offset("n", int(w[1:])).name() for w, _ in once]
+    got = [r.synset for r in resolve_classes([c for _, c in once], graph, senses="context")]
+    first = [wn.synsets(c.replace(" ", "_"), "n")[0].name() for _, c in once]
+    right = sum(g == t for g, t in zip(got, truth))
+    assert right >= 0.95 * len(once), right / len(once)
+    assert sum(f == t != g for f, g, t in zip(first, got, truth)) <= 3
+
+
+def _above(wn, name: str) -> set[str]:
+    s = wn.synset(name)
+    return {h.name() for h in s.closure(lambda x: x.hypernyms() + x.instance_hypernyms())}
+
+
+def test_classes_that_exclude_one_another_get_senses_that_do(wn, graph):
+    """No single-sense ImageNet class lies below another, so no chosen sense does either
+    (``pot`` is the flowerpot, not every pot above ``teapot``; ``monitor`` the screen, not
+    the lizard genus above ``Komodo dragon``)."""
+    names = [c for c in wf.imagenet_names() if wf.imagenet_names().count(c) == 1]
+    got = {r.cls: r.synset for r in resolve_classes(names, graph, senses="context")}
+    chosen = set(got.values())
+    nested = {c: sorted(_above(wn, s) & chosen) for c, s in got.items() if _above(wn, s) & chosen}
+    assert nested == {}
+    assert got["pot"] == "pot.n.04" and got["shield"] == "shield.n.02"
+
+
+def test_a_list_that_nests_its_classes_keeps_nested_senses(wn, graph):
+    """A list whose single-sense classes contain one another learns that nesting is its
+    habit: ``dog`` stays the dog above ``poodle`` and ``terrier``."""
+    names = ["animal", "dog", "poodle", "terrier", "cat", "bird", "sparrow", "vehicle", "car",
+             "truck", "bicycle"]
+    got = {r.cls: r.synset for r in resolve_classes(names, graph, senses="context")}
+    for name in ("dog", "cat", "bird", "car", "truck"):
+        assert got[name] == wn.synsets(name, "n")[0].name(), name
+    assert got["dog"] in _above(wn, got["poodle"]) and got["bird"] in _above(wn, got["sparrow"])
+
+
 def _wordnet_list(wn, roots, n, seed):
     """n leaf synsets below ``roots`` (through nltk), named by their head word."""
     pool = sorted({s for r in roots for s in wn.synset(r).closure(lambda s: s.hyponyms())

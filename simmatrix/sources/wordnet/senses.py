@@ -11,12 +11,25 @@ right sense is usually the one that fits the other names: ``tiger`` next to ``li
    candidate senses at once, on the numpy hypernym graph (no nltk call);
 3. scores each candidate by its mean similarity to its ``neighbours`` most similar other
    names (each counted through its current sense), plus ``prior_weight`` times the log of a
-   frequency prior, minus ``zero_penalty`` for a sense SemCor never tagged while another
-   sense of the same name was tagged, plus ``first_bonus`` for WordNet's first sense (so
-   another sense must win by more than a close call: a list that says nothing about a
-   name keeps nltk's choice);
+   frequency prior, plus ``head_weight`` times the log-likelihood of the list's naming habit
+   (``log h`` if the name is the synset's head word, ``log(1 - h)`` if not), plus
+   ``nest_weight`` times the log-likelihood of the list's nesting habit (``log v`` if the
+   candidate is, or lies above, another name's current sense, ``log(1 - v)`` if not), minus
+   ``zero_penalty`` for a sense SemCor never tagged while another sense of the same name was
+   tagged, plus ``first_bonus`` for WordNet's first sense (so another sense must win by more
+   than a close call: a list that says nothing about a name keeps nltk's choice);
 4. gives every name its best candidate and repeats from step 3 until no choice changes
    (a fixed point; at most ``max_iter`` rounds). Ties go to WordNet's sense order.
+
+Both habits are learnt from the list's own names that have one candidate (add-one
+smoothed): ``h`` is the share of them that are their synset's head word (``tiger`` in
+``tiger.n.02``, not ``castle`` in ``palace.n.01``), ``v`` the share whose synset is or lies
+above another such name's synset. A list written in WordNet's head words (ImageNet's names)
+thus prefers head words; a list of everyday words (``couch``, ``tv``) does not. The classes
+of a classification task exclude one another, so in a list where no single-sense class
+contains another, a reading that would contain one (``monitor`` as the lizard genus next to
+``Komodo dragon``, ``pot`` as every pot next to ``teapot``) is unlikely; a list that does
+nest its classes (``dog``, ``poodle``) learns a large ``v`` and keeps such readings.
 
 The prior is the lemma's tagged frequency in SemCor (WordNet's ``cntlist.rev``), smoothed
 by a pseudo-count that follows the list's own naming habit: each sense gets
@@ -195,8 +208,9 @@ def log_prior(tax, cands, counts) -> np.ndarray:
 
 
 def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours: int = 30,
-                  prior_weight: float = 0.1, zero_penalty: float = 0.067,
-                  first_bonus: float = CLOSE_MARGIN, max_iter: int = 30) -> list[SenseChoice]:
+                  prior_weight: float = 0.1, head_weight: float = 0.1, nest_weight: float = 0.1,
+                  zero_penalty: float = 0.067, first_bonus: float = CLOSE_MARGIN,
+                  max_iter: int = 30) -> list[SenseChoice]:
     """One sense per name from its candidates, using the other names as context.
 
     Parameters
@@ -210,9 +224,10 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
         Tagged frequencies from :func:`sense_counts`.
     neighbours : int
         How many of the most similar other names a candidate's coherence averages.
-    prior_weight, zero_penalty, first_bonus : float
-        Weight of the log prior; penalty for a sense SemCor never tagged while it tagged
-        another sense of the name; bonus of WordNet's first sense (see the module notes).
+    prior_weight, head_weight, nest_weight, zero_penalty, first_bonus : float
+        Weights of the log prior, of the naming habit and of the nesting habit; penalty for
+        a sense SemCor never tagged while it tagged another sense of the name; bonus of
+        WordNet's first sense (see the module notes).
 
     Returns
     -------
@@ -220,8 +235,8 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
 
     Notes
     -----
-    Memory: the m × m similarities of the m candidates (float32) and an m × n_names
-    array; refused up front (TooLargeError) when they do not fit.
+    Memory: the m × m similarities of the m candidates (float64, then float32), two
+    m × m boolean masks and an m × n_names array; refused up front (TooLargeError) when they do not fit.
     """
     from ..._memory import dense_bytes, ensure_fits
     from .measures import Ancestry, intrinsic_ic, lcs_ic
@@ -234,7 +249,8 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     if m == n or n < 2:  # nothing to choose, or no context
         return [SenseChoice(c[0][0], "only sense" if len(c) == 1 else "first sense", 0,
                             len(c)) for c in cands]
-    ensure_fits(dense_bytes(m, m, 8, 2.0) + dense_bytes(m, n, 4, 2.0),
+    ensure_fits(dense_bytes(m, m, 8, 2.0) + dense_bytes(m, m, 1, 2.0)
+                + dense_bytes(m, n, 4, 2.0),
                 f"choosing senses for {n} names ({m} candidate senses)",
                 "give wnids or synset names for some classes, or use senses='first'")
     prior = log_prior(tax, cands, counts)
@@ -242,13 +258,24 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     most = np.zeros(n, dtype=tagged.dtype)
     np.maximum.at(most, owner, tagged)
     untagged = (tagged == 0) & (most[owner] > 0)  # SemCor tagged another sense, never this
+    head = np.array([_is_head(tax, k, lemma) for c in cands for k, lemma in c])
+    h = head_rate(tax, cands)
+    habit = head_weight * np.where(head, np.log(h), np.log1p(-h))
+    sole = np.flatnonzero(np.bincount(owner, minlength=n)[owner] == 1)  # single candidates
     ic = intrinsic_ic(tax)
     lcs = lcs_ic(Ancestry(tax, syn), ic)
     own = ic[syn]
+    same = owner[:, None] == owner[None, :]
+    # above[a, b]: candidate a is candidate b's synset or one of its ancestors (intrinsic IC
+    # falls strictly along every hypernym edge, so only a itself can have a's IC and
+    # subsume b)
+    above = (lcs == own[:, None]) & ~same
+    nests_sole = above[np.ix_(sole, sole)].any(axis=1)
+    nest_rate = (np.count_nonzero(nests_sole) + 1.0) / (len(sole) + 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         R = np.nan_to_num(2.0 * lcs / (own[:, None] + own[None, :])).astype(np.float32)
     del lcs
-    R[owner[:, None] == owner[None, :]] = 0.0
+    R[same] = 0.0
     k = min(neighbours, n - 1)
     first = np.r_[0, np.cumsum([len(c) for c in cands])[:-1]]
     # First round: every name through all its senses, weighted by the prior.
@@ -257,8 +284,10 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     for _ in range(max_iter):
         per_name[np.arange(m), owner] = -np.inf  # (candidate, name): similarity to its sense
         top = -np.partition(-per_name, k - 1, axis=1)[:, :k]
-        score = (top.mean(axis=1, dtype=np.float64) + prior_weight * prior - zero_penalty * untagged
-                 + first_bonus * (rank == 0))
+        nests = above[:, sole if chosen is None else chosen].any(axis=1)
+        score = (top.mean(axis=1, dtype=np.float64) + prior_weight * prior + habit
+                 + nest_weight * np.where(nests, np.log(nest_rate), np.log1p(-nest_rate))
+                 - zero_penalty * untagged + first_bonus * (rank == 0))
         order = np.lexsort((rank, -np.round(score, 12), owner))
         starts = np.r_[0, np.flatnonzero(np.diff(owner[order])) + 1]
         best = order[starts]  # one per name, in name order
