@@ -53,7 +53,8 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe(
         "cifar10-wordnet-wup",
         "CIFAR-10, Wu-Palmer similarity on WordNet 3.0 (first noun senses, checked)",
-        ("build", "wordnet", "--classes", "sources/cifar10.txt", "--measure", "wup", *COMMON),
+        ("build", "wordnet", "--classes", "sources/cifar10.txt", "--senses", "first",
+         "--measure", "wup", *COMMON),
         ("wordnet",),
     ),
     Recipe(
@@ -61,7 +62,7 @@ RECIPES: tuple[Recipe, ...] = (
         "CIFAR-100, Wu-Palmer similarity on WordNet 3.0; 24 classes mapped to the sense the "
         "images show (sources/cifar100_wordnet.tsv)",
         ("build", "wordnet", "--classes", "sources/cifar100.json", "--mapping",
-         "sources/cifar100_wordnet.tsv", "--measure", "wup", *COMMON),
+         "sources/cifar100_wordnet.tsv", "--senses", "first", "--measure", "wup", *COMMON),
         ("wordnet",),
     ),
     Recipe(

@@ -121,11 +121,13 @@ def test_held_out_lists_from_wordnet(wn, graph):
     assert total["context"] >= 0.9 * total["n"] and total["lost"] <= 3, total
 
 
-def test_first_keeps_nltks_rule_and_is_the_default(wn, graph):
+def test_first_keeps_nltks_rule_and_context_is_the_default(wn, graph):
     names = ["tiger", "seal", "kite", "mouse", "plate", "crane", "bass"]
-    for got in (resolve_classes(names, graph, senses="first"), resolve_classes(names, graph)):
-        assert [r.synset for r in got] == [wn.synsets(n, "n")[0].name() for n in names]
-        assert all(r.chosen_by == "first sense" for r in got)
+    got = resolve_classes(names, graph, senses="first")
+    assert [r.synset for r in got] == [wn.synsets(n, "n")[0].name() for n in names]
+    assert all(r.chosen_by == "first sense" for r in got)
+    default = resolve_classes(["tiger", "lion", "leopard"], graph)
+    assert default[0].synset == "tiger.n.02" and default[0].chosen_by == "context"
 
 
 def test_sense_counts_are_nltks_lemma_counts(wn, graph):

@@ -131,7 +131,7 @@ def wordnet_matrix(
         Per-class overrides.
     senses : {"context", "first"}
         How a name with several noun senses is resolved: the sense that fits the other
-        classes or nltk's first sense (None: ``DEFAULT_SENSES``, "first"; see
+        classes or nltk's first sense (None: ``DEFAULT_SENSES``, "context"; see
         :func:`resolve_classes`).
     cache : bool or path
         Where the prepared WordNet graph is cached (see :mod:`simmatrix.sources.wordnet.graph`).

@@ -6,9 +6,9 @@ A class is resolved to one synset (:func:`resolve_classes`):
 - a synset name, ``rose.n.01`` (as ``nltk.corpus.wordnet.synset``);
 - a plain name, ``rose`` or ``pickup truck``, tried as the lemma forms ``pickup_truck``,
   ``pickup-truck`` in turn (nltk's morphology included, so ``foxes`` finds ``fox``): with
-  ``senses="context"`` the noun sense that fits the other classes best
-  (:mod:`simmatrix.sources.wordnet.senses`), with ``senses="first"`` (the default,
-  :data:`DEFAULT_SENSES`) nltk's first sense, ``wn.synsets(name, "n")[0]``;
+  ``senses="context"`` (the default, :data:`DEFAULT_SENSES`) the noun sense that fits the
+  other classes best (:mod:`simmatrix.sources.wordnet.senses`), with ``senses="first"``
+  nltk's first sense, ``wn.synsets(name, "n")[0]``;
 - any class may be overridden by a mapping ``{class: wnid | synset name | lemma}``
   (:func:`read_mapping` reads one from a file; :func:`write_senses` writes every class's
   choice in that format, so a user can review it, correct a line and rebuild).
@@ -133,9 +133,9 @@ def _suggest(graph, name: str, limit: int = 3) -> list[str]:
 
 
 SENSES = ("context", "first")
-#: The rule used when none is given (library, ``build wordnet``, ``data wordnet-tree``).
-#: "first" until "context" meets its goals on every benchmark list (benchmarks/RESULTS.md).
-DEFAULT_SENSES = "first"
+#: The rule used when none is given (library, ``build wordnet``, ``data wordnet-tree``):
+#: "context" is right far more often on every benchmark list (benchmarks/RESULTS.md).
+DEFAULT_SENSES = "context"
 
 
 def resolve_classes(
@@ -155,9 +155,9 @@ def resolve_classes(
         one of ``classes`` (see :func:`check_mapping`).
     senses : {"context", "first"}
         How a plain name with several noun senses is resolved: the sense that fits the
-        other classes best (:func:`simmatrix.sources.wordnet.senses.choose_senses`, which
-        also reads a multi-word name without a lemma, ``maple tree``, as a maple that is a
-        tree), or nltk's first sense (``wn.synsets(name, "n")[0]``, the default).
+        other classes best (:func:`simmatrix.sources.wordnet.senses.choose_senses`, the
+        default, which also reads a multi-word name without a lemma, ``maple tree``, as a
+        maple that is a tree), or nltk's first sense (``wn.synsets(name, "n")[0]``).
     """
     if senses not in SENSES:
         raise BuildError(f"unknown senses rule {senses!r}; choose context or first")
