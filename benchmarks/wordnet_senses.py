@@ -12,6 +12,9 @@ Truths, all from outside the resolver:
 - COCO's 79 object names (``stop sign`` has no right candidate and is left out), labelled by
   reading the WordNet glosses before the rule was run; several senses are accepted where
   the images fit more than one (``bowl``, ``book``, ``carrot``, ``cow``, ``sports ball``).
+- CIFAR-10's 10 names, labelled by hand (all first senses).
+- ImageNet subsets: seeded random draws of 50 and 200 of the 994 names (five each), as a
+  user's smaller list of ImageNet classes would be (less context; wnids as the truth).
 - Lists drawn from WordNet itself: leaf synsets below a few roots (seeded samples), named
   by their head word (as ImageNet names are) or by a random one of their words (as a
   person might name them); the synset is the truth. Nothing was tuned on them.
@@ -22,6 +25,8 @@ environment; the load average is printed).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import time
@@ -65,6 +70,9 @@ COCO = {
     "vase": "vase.n.01", "scissors": "scissors.n.01", "teddy bear": "teddy.n.01",
     "hair drier": "hand_blower.n.01", "toothbrush": "toothbrush.n.01",
 }
+CIFAR10 = {"airplane": "airplane.n.01", "automobile": "car.n.01", "bird": "bird.n.01",
+           "cat": "cat.n.01", "deer": "deer.n.01", "dog": "dog.n.01", "frog": "frog.n.01",
+           "horse": "horse.n.01", "ship": "ship.n.01", "truck": "truck.n.01"}
 SAMPLED = {  # name: (roots, size, seed)
     "animals": (["animal.n.01"], 150, 1),
     "objects": (["instrumentality.n.03", "covering.n.02", "structure.n.01"], 150, 2),
@@ -186,6 +194,20 @@ def main() -> None:
           show_wrong=True)
 
     print("== held-out lists (nothing tuned on them)")
+    score(list(CIFAR10), [{v} for v in CIFAR10.values()], graph, "CIFAR-10, labelled by hand",
+          show_wrong=True)
+    for size in (50, 200):
+        fs, cs = [], []
+        for seed in range(5):
+            rows = np.random.default_rng(100 + seed).choice(len(names), size, replace=False)
+            with contextlib.redirect_stdout(io.StringIO()):
+                f, c = score([names[i] for i in rows], [truth[i] for i in rows], graph, "")
+            fs.append(f)
+            cs.append(c)
+        f, c = np.concatenate(fs), np.concatenate(cs)
+        print(f"{f'ImageNet subsets of {size} names (5 draws)':<44} {len(f):>4}  first "
+              f"{f.mean():6.1%}  context {c.mean():6.1%}  (lost where first was right: "
+              f"{int((f & ~c).sum())}, gained: {int((~f & c).sum())})")
     score(list(COCO), [set(v.split("|")) for v in COCO.values()], graph,
           "COCO's 79 object names, labelled by hand", show_wrong=True)
     for head in (True, False):

@@ -77,6 +77,23 @@ def test_classes_that_exclude_one_another_get_senses_that_do(wn, graph):
     assert got["pot"] == "pot.n.04" and got["shield"] == "shield.n.02"
 
 
+def test_a_name_given_twice_is_not_its_own_context(wn, graph):
+    """ImageNet names two classes "crane" (the bird and the machine): the copies do not
+    make each other nest, and both take the sense the rest of the list supports."""
+    from simmatrix.sources.wordnet.resolve import _resolve_one
+    from simmatrix.sources.wordnet.senses import choose_senses
+
+    names = wf.imagenet_names()
+    got = [r for r in resolve_classes(names, graph) if r.cls == "crane"]
+    assert len(got) == 2 and got[0].synset == got[1].synset
+    # the choice is a fixed point: one more round (or one fewer) changes nothing
+    tax = graph["n"]
+    cands = [_resolve_one(graph, c, compounds=True)[0] for c in names]
+    counts = sense_counts(graph.root, tax, {lemma.lower() for c in cands for _, lemma in c})
+    odd, even = (choose_senses(tax, cands, counts, max_iter=r) for r in (29, 30))
+    assert [c.index for c in odd] == [c.index for c in even]
+
+
 def test_a_list_that_nests_its_classes_keeps_nested_senses(wn, graph):
     """A list whose single-sense classes contain one another learns that nesting is its
     habit: ``dog`` stays the dog above ``poodle`` and ``terrier``."""

@@ -19,7 +19,8 @@ right sense is usually the one that fits the other names: ``tiger`` next to ``li
    tagged, plus ``first_bonus`` for WordNet's first sense (so another sense must win by more
    than a close call: a list that says nothing about a name keeps nltk's choice);
 4. gives every name its best candidate and repeats from step 3 until no choice changes
-   (a fixed point; at most ``max_iter`` rounds). Ties go to WordNet's sense order.
+   (a fixed point; at most ``max_iter`` rounds, and never round a cycle twice). Ties go to
+   WordNet's sense order. A name given twice is not context for its own copy.
 
 Both habits are learnt from the list's own names that have one candidate (add-one
 smoothed): ``h`` is the share of them that are their synset's head word (``tiger`` in
@@ -265,7 +266,11 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     ic = intrinsic_ic(tax)
     lcs = lcs_ic(Ancestry(tax, syn), ic)
     own = ic[syn]
-    same = owner[:, None] == owner[None, :]
+    # a name given twice (ImageNet's two "crane"s) has the same candidates twice; neither
+    # copy is context for the other
+    twin = {}
+    name_key = np.array([twin.setdefault(tuple(k for k, _ in c), i) for i, c in enumerate(cands)])
+    same = name_key[owner][:, None] == name_key[owner][None, :]
     # above[a, b]: candidate a is candidate b's synset or one of its ancestors (intrinsic IC
     # falls strictly along every hypernym edge, so only a itself can have a's IC and
     # subsume b)
@@ -280,7 +285,7 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     first = np.r_[0, np.cumsum([len(c) for c in cands])[:-1]]
     # First round: every name through all its senses, weighted by the prior.
     per_name = np.add.reduceat(R * np.exp(prior).astype(np.float32)[None, :], first, axis=1)
-    chosen = None
+    chosen, seen = None, set()
     for _ in range(max_iter):
         per_name[np.arange(m), owner] = -np.inf  # (candidate, name): similarity to its sense
         top = -np.partition(-per_name, k - 1, axis=1)[:, :k]
@@ -291,8 +296,9 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
         order = np.lexsort((rank, -np.round(score, 12), owner))
         starts = np.r_[0, np.flatnonzero(np.diff(owner[order])) + 1]
         best = order[starts]  # one per name, in name order
-        if chosen is not None and np.array_equal(best, chosen):
+        if best.tobytes() in seen:  # a fixed point (or, should one arise, a cycle)
             break
+        seen.add(best.tobytes())
         chosen = best
         per_name = R[:, chosen]
     return _report(cands, syn, rank, score, order, starts)
