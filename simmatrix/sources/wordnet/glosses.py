@@ -28,7 +28,11 @@ from .resolve import _SYNSET, _WNID, DEFAULT_SENSES, Resolved, resolve_classes
 
 
 def gloss_text(resolved: Resolved) -> str:
-    """The description of one resolved class: ``"name: gloss"``, whitespace collapsed.
+    """The description of one resolved class: ``"name: gloss"``.
+
+    The gloss is WordNet's as nltk's ``Synset.definition()`` gives it; the name is the
+    class's with ``_`` and runs of spaces read as one space, or the synset's head word for
+    a class given as a wnid or synset name.
 
     Parameters
     ----------
@@ -53,7 +57,8 @@ def gloss_text(resolved: Resolved) -> str:
     is_id = _WNID.match(cls) or _SYNSET.match(cls.lower())
     name = resolved.synset.rsplit(".", 2)[0] if is_id else cls
     name = " ".join(name.replace("_", " ").split())
-    return f"{name}: {' '.join(resolved.gloss.split())}"
+    gloss = resolved.gloss.strip()
+    return f"{name}: {gloss}" if gloss else name
 
 
 def resolved_descriptions(resolved: Sequence[Resolved]) -> dict[str, str]:
