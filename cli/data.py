@@ -130,11 +130,12 @@ def wordnet_glosses(
     senses_out: SensesOutOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Write each class's WordNet gloss as its description ("mouse: any of numerous small
-    rodents ...") for build text --descriptions, so the sentence model reads the meant sense.
+    """Write each class's WordNet gloss as its description, for build text --descriptions.
 
-    Classes may be wnids, synset names or plain names; a name's sense is chosen as for
-    build wordnet (--senses context: the sense that fits the other classes).
+    "mouse: any of numerous small rodents ...": the sentence model reads the sense the
+    list means, not the word's commonest one. Classes may be wnids, synset names or plain
+    names; a name's sense is chosen as for build wordnet (--senses context: the sense that
+    fits the other classes).
     """
     from simmatrix.sources.text import write_descriptions
     from simmatrix.sources.wordnet.glosses import resolved_descriptions
