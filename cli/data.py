@@ -111,3 +111,40 @@ def wordnet_tree(
                        encoding="utf-8")
     say(f"wrote {len(edges)} edges to {output}", err=True)
     report_senses({r.cls: r.as_json() for r in resolved}, senses_out, force)
+
+
+@app.command("wordnet-glosses", epilog=examples(
+    "simmatrix data wordnet-glosses --names tiger,lion,seal,whale --senses context -o desc.txt",
+    "simmatrix data wordnet-glosses -c classes.txt -o desc.txt --senses-out senses.tsv",
+    "simmatrix build text -c classes.txt --descriptions desc.txt -o S.npy",
+))
+def wordnet_glosses(
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", show_default=False,
+        help="Where to write the descriptions for build text --descriptions: 'class: text' "
+             "lines, or JSON / CSV / TSV by extension (.json, .csv, .tsv).")],
+    classes: ClassesOption = None,
+    names: NamesOption = None,
+    mapping: MappingOption = None,
+    senses: SensesOption = Senses(DEFAULT_SENSES),
+    senses_out: SensesOutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Write each class's WordNet gloss as its description, for build text --descriptions.
+
+    "mouse: any of numerous small rodents ...": the sentence model reads the sense the
+    list means, not the word's commonest one. Classes may be wnids, synset names or plain
+    names; a name's sense is chosen as for build wordnet (--senses context: the sense that
+    fits the other classes).
+    """
+    from simmatrix.sources.text import write_descriptions
+    from simmatrix.sources.wordnet.glosses import resolved_descriptions
+    from simmatrix.sources.wordnet.resolve import resolve_classes
+
+    check_writable([output] + ([senses_out] if senses_out is not None else []), force)
+    class_names = class_list(classes, names, reader=read_wordnet_classes)
+    overrides = read_checked_mapping(mapping, class_names)
+    resolved = resolve_classes(class_names, mapping=overrides, senses=senses.value)
+    write_descriptions(resolved_descriptions(resolved), output, overwrite=force)
+    say(f"wrote {len(resolved)} descriptions to {output}", err=True)
+    report_senses({r.cls: r.as_json() for r in resolved}, senses_out, force)

@@ -124,7 +124,7 @@ COMMANDS = [["build", c] for c in ("order", "wordnet", "embedding", "hierarchy",
                                    "confusion", "table")] + [
     [c] for c in ("validate", "inspect", "convert", "combine", "plot", "transform")] + [
     ["catalogue", "list"], ["catalogue", "build"], ["data", "wordnet"],
-    ["data", "wordnet-tree"]]
+    ["data", "wordnet-tree"], ["data", "wordnet-glosses"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -138,7 +138,8 @@ def test_help_has_examples_and_no_python_types(cli, command):
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c[0] == "build"
-                                     and c[1] not in ("table",)] + [["data", "wordnet-tree"]],
+                                     and c[1] not in ("table",)] + [
+                             ["data", "wordnet-tree"], ["data", "wordnet-glosses"]],
                          ids=" ".join)
 def test_classes_is_a_file_with_short_c_everywhere(cli, command):
     out = cli(*command, "--help").out

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -312,3 +312,69 @@ def read_descriptions(path: str | os.PathLike) -> dict[str, str]:
             raise MatrixFileError(f"descriptions file {str(p)!r} describes {pair[0]!r} twice")
         out[pair[0]] = pair[1]
     return out
+
+
+def write_descriptions(descriptions: Mapping[str, str], path: str | os.PathLike, *,
+                       overwrite: bool = False) -> None:
+    """Write class descriptions as the file :func:`read_descriptions` reads back unchanged.
+
+    The format follows the extension, as reading does: ``.json`` a JSON object (one class a
+    line), ``.csv`` or ``.tsv`` rows ``"class","description"``, anything
+    else ``class: description`` lines. The file is written atomically; a description a
+    format cannot hold is refused before anything is written.
+
+    Parameters
+    ----------
+    descriptions : mapping of str to str
+        class → description (:func:`simmatrix.sources.wordnet.glosses.gloss_descriptions`
+        gives one from WordNet). Every description must hold text; outside JSON, classes
+        and descriptions must not begin or end with spaces (reading strips them), and in
+        ``class: description`` lines neither may hold a line break nor a class a ``:``.
+    path : path-like
+    overwrite : bool
+        Replace an existing file.
+    """
+    import csv
+    import io
+    import json
+
+    from .._files import atomic_path, check_writable
+
+    p = Path(path)
+    items = [(str(k), str(v)) for k, v in descriptions.items()]
+    fmt = {".json": "json", ".csv": "csv", ".tsv": "tsv"}.get(p.suffix.lower(), "lines")
+    for cls, text in items:
+        problem = _unwritable(cls, text, fmt)
+        if problem:
+            raise MatrixFileError(f"class {cls!r} cannot be written to descriptions file "
+                                  f"{str(p)!r}: {problem}")
+    check_writable([p], overwrite)
+    if fmt == "json":
+        body = json.dumps(dict(items), indent=1, ensure_ascii=False) + "\n"
+    elif fmt == "lines":
+        body = "".join(f"{cls}: {text}\n" for cls, text in items)
+    else:
+        buf = io.StringIO()
+        csv.writer(buf, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n",
+                   quoting=csv.QUOTE_ALL).writerows(items)
+        body = buf.getvalue()
+    with atomic_path(p, overwrite=overwrite) as tmp:
+        Path(tmp).write_text(body, encoding="utf-8", newline="")
+
+
+def _unwritable(cls: str, text: str, fmt: str) -> str | None:
+    """Why ``cls: text`` would not read back from a file of format ``fmt``, or None."""
+    if not text.strip():
+        return "its description is empty"
+    if fmt == "json":
+        return None
+    if not cls or cls != cls.strip() or text != text.strip():
+        return "it or its description begins or ends with spaces (reading strips them); " \
+               "write a .json file"
+    if cls[:1] in ("{", "\ufeff"):  # read as JSON; a byte-order mark is dropped on reading
+        return f"it begins with {cls[:1]!r}; write a .json file"
+    if fmt == "lines" and (":" in cls or len((cls + "x").splitlines()) > 1):
+        return "it holds a ':' or a line break; write a .json or .csv file"
+    if fmt == "lines" and len((text + "x").splitlines()) > 1:
+        return "its description holds a line break; write a .json or .csv file"
+    return None
