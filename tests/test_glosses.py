@@ -107,7 +107,8 @@ def test_every_format_build_text_reads_holds_the_same_descriptions(cli, wn, tmp_
     mapping.write_text(f"{names[0]}\tsalt.n.02\n")
     classes = tmp_path / "classes.json"
     classes.write_text(json.dumps(names))
-    res = cli("data", "wordnet-glosses", "-c", classes, "--mapping", mapping, "-o", out)
+    res = cli("data", "wordnet-glosses", "-c", classes, "--mapping", mapping, "--senses", "first",
+              "-o", out)
     assert res.code == 0, res
     expected = {names[0]: f"{names[0]}: {wn.synset('salt.n.02').definition()}",
                 "rose": f"rose: {wn.synsets('rose', 'n')[0].definition()}",

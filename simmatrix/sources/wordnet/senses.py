@@ -237,7 +237,8 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     Notes
     -----
     Memory: the m × m similarities of the m candidates (float64, then float32), two
-    m × m boolean masks and an m × n_names array; refused up front (TooLargeError) when they do not fit.
+    m × m boolean masks and an m × n_names array; refused up front (TooLargeError) when
+    they do not fit.
     """
     from ..._memory import dense_bytes, ensure_fits
     from .measures import Ancestry, intrinsic_ic, lcs_ic
