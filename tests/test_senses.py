@@ -240,6 +240,23 @@ def test_wordnet_tree_for_names_uses_context(cli, wn, tmp_path):
     assert "tiger.n.02" in res.err  # the choice is shown for review
 
 
+def test_a_qualifier_in_parentheses_narrows_the_senses(wn, graph):
+    """LVIS writes ambiguous categories as ``bat_(animal)``: the qualifier picks the senses
+    below it (checked with nltk's hypernym closure), else the one closest to it."""
+    names = ["bat_(animal)", "bow (weapon)", "bass_(fish)", "seal_(animal)", "crane_(machine)",
+             "mouse_(computer_equipment)", "cap_(headwear)"]
+    for senses in ("context", "first"):
+        got = {r.cls: r for r in resolve_classes(names, graph, senses=senses)}
+        for name, hint in [("bat_(animal)", "animal"), ("bow (weapon)", "weapon"),
+                           ("bass_(fish)", "fish"), ("seal_(animal)", "animal")]:
+            assert any(hint in a.split(".")[0] for a in _above(wn, got[name].synset)), name
+        # no sense of crane lies below machine, nor of mouse below equipment: the closest
+        assert got["crane_(machine)"].synset == "crane.n.04"  # "lifts and moves heavy objects"
+        assert got["mouse_(computer_equipment)"].synset == "mouse.n.04"
+        # WordNet has no noun "headwear": the qualifier is ignored, all nine senses compete
+        assert got["cap_(headwear)"].n_senses == len(wn.synsets("cap", "n"))
+
+
 def test_compound_names_read_as_modifier_head(graph):
     got = {r.cls: r.synset for r in resolve_classes(
         ["maple_tree", "oak_tree", "palm_tree", "willow_tree", "pine_tree"], graph,

@@ -9,6 +9,11 @@ A class is resolved to one synset (:func:`resolve_classes`):
   ``senses="context"`` (the default, :data:`DEFAULT_SENSES`) the noun sense that fits the
   other classes best (:mod:`simmatrix.sources.wordnet.senses`), with ``senses="first"``
   nltk's first sense, ``wn.synsets(name, "n")[0]``;
+- a name with a qualifier in parentheses, ``bat (animal)`` or ``bat_(animal)`` (as LVIS
+  writes its categories): the senses of ``bat`` below a sense of ``animal``, else the
+  ones closest to it (:func:`~simmatrix.sources.wordnet.senses.narrow`), chosen among as
+  above; a qualifier WordNet does not know (``cap (headwear)``) leaves all the senses to
+  the list;
 - any class may be overridden by a mapping ``{class: wnid | synset name | lemma}``
   (:func:`read_mapping` reads one from a file; :func:`write_senses` writes every class's
   choice in that format, so a user can review it, correct a line and rebuild).
@@ -32,6 +37,7 @@ from ...errors import BuildError, MatrixFileError
 
 _WNID = re.compile(r"^([nv])(\d{8})$")
 _SYNSET = re.compile(r"^(.+)\.([nvasr])\.(\d+)$")
+_QUALIFIED = re.compile(r"^([^()]*[^()\s_])[\s_]*\(([^()]+)\)$")
 # nltk's WordNetCorpusReader.MORPHOLOGICAL_SUBSTITUTIONS (WordNet's morphy(7WN) rules).
 _RULES = {
     "n": [("s", ""), ("ses", "s"), ("ves", "f"), ("xes", "x"), ("zes", "z"), ("ches", "ch"),
@@ -110,8 +116,15 @@ def _resolve_one(graph, target: str, compounds: bool = False):
             return None
         senses = graph[pos].senses(lemma)
         return ([(senses[num - 1], lemma)], pos, "synset") if 0 < num <= len(senses) else None
-    from .senses import candidates
+    from .senses import candidates, narrow
 
+    m = _QUALIFIED.match(t)
+    if m:  # "bat (animal)", LVIS's "bat_(animal)": the senses of bat that are animals
+        base = _resolve_one(graph, m.group(1), compounds)
+        hint = _resolve_one(graph, m.group(2), compounds=True)
+        if base is None or hint is None:  # a qualifier WordNet does not know is no hint
+            return base
+        return narrow(graph["n"], base[0], [k for k, _ in hint[0]]), "n", "lemma"
     forms = lemma_forms(t)
     found = candidates(graph["n"], forms, _morphy)
     if found and not compounds and not any(_morphy(graph["n"], f) for f in forms):

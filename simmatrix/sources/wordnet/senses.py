@@ -161,6 +161,28 @@ def candidates(tax, forms: list[str], morphy) -> list[tuple[int, str]]:
     return head
 
 
+def narrow(tax, cands: list[tuple[int, str]], hints: list[int]) -> list[tuple[int, str]]:
+    """The candidates a qualifier allows: those below one of the ``hints`` synsets, else
+    those most similar to one (Lin's measure, intrinsic IC), in the candidates' order.
+
+    ``bat (animal)``: of bat's senses, the ones below a sense of animal (the mammal);
+    ``crane (machine)``: no sense of crane is below machine, the lifting device is the
+    closest. Where every candidate is equally far, all stay and the class list decides.
+    """
+    below = [c for c in cands if _ancestors(tax, c[0]) & set(hints)]
+    if below:
+        return below
+    from .measures import Ancestry, intrinsic_ic, lcs_ic
+
+    syn = [k for k, _ in cands] + list(hints)
+    ic = intrinsic_ic(tax)
+    own = ic[syn]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lin = np.nan_to_num(2.0 * lcs_ic(Ancestry(tax, syn), ic) / (own[:, None] + own[None, :]))
+    best = lin[: len(cands), len(cands):].max(axis=1)
+    return [c for c, b in zip(cands, best) if b == best.max()]
+
+
 def _senses_of(tax, form: str, morphy) -> list[tuple[int, str]]:
     out, seen = [], set()
     for base in morphy(tax, form):
