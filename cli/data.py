@@ -94,17 +94,11 @@ def wordnet_tree(
     Classes may be wnids, synset names or plain names; a name's sense is chosen as for
     build wordnet (--senses context: the sense that fits the other classes).
     """
-    from simmatrix.sources.wordnet.graph import load_graph
-    from simmatrix.sources.wordnet.resolve import resolve_classes
     from simmatrix.sources.wordnet.tree import tree_edges
 
     if output.suffix.lower() != ".tsv":
         raise MatrixFileError(f"'{output}': the tree is written as .tsv (parent<TAB>child)")
-    check_writable([output] + ([senses_out] if senses_out is not None else []), force)
-    class_names = class_list(classes, names, reader=read_wordnet_classes)
-    overrides = read_checked_mapping(mapping, class_names)
-    graph = load_graph()
-    resolved = resolve_classes(class_names, graph, mapping=overrides, senses=senses.value)
+    graph, resolved = _resolve(output, classes, names, mapping, senses, senses_out, force)
     edges = tree_edges(graph, resolved, tree=not dag)
     with atomic_path(output, overwrite=force) as tmp:
         tmp.write_text("parent\tchild\n" + "".join(f"{p}\t{c}\n" for p, c in edges),
@@ -114,7 +108,7 @@ def wordnet_tree(
 
 
 @app.command("wordnet-glosses", epilog=examples(
-    "simmatrix data wordnet-glosses --names tiger,lion,seal,whale --senses context -o desc.txt",
+    "simmatrix data wordnet-glosses --names tiger,lion,seal,whale -o desc.txt",
     "simmatrix data wordnet-glosses -c classes.txt -o desc.txt --senses-out senses.tsv",
     "simmatrix build text -c classes.txt --descriptions desc.txt -o S.npy",
 ))
@@ -139,12 +133,21 @@ def wordnet_glosses(
     """
     from simmatrix.sources.text import write_descriptions
     from simmatrix.sources.wordnet.glosses import resolved_descriptions
+
+    _, resolved = _resolve(output, classes, names, mapping, senses, senses_out, force)
+    write_descriptions(resolved_descriptions(resolved), output, overwrite=force)
+    say(f"wrote {len(resolved)} descriptions to {output}", err=True)
+    report_senses({r.cls: r.as_json() for r in resolved}, senses_out, force)
+
+
+def _resolve(output, classes, names, mapping, senses, senses_out, force):
+    """The WordNet graph and the classes' synsets, for the data commands that write them
+    out: the outputs are checked first, then the class list and the mapping against it."""
+    from simmatrix.sources.wordnet.graph import load_graph
     from simmatrix.sources.wordnet.resolve import resolve_classes
 
     check_writable([output] + ([senses_out] if senses_out is not None else []), force)
     class_names = class_list(classes, names, reader=read_wordnet_classes)
     overrides = read_checked_mapping(mapping, class_names)
-    resolved = resolve_classes(class_names, mapping=overrides, senses=senses.value)
-    write_descriptions(resolved_descriptions(resolved), output, overwrite=force)
-    say(f"wrote {len(resolved)} descriptions to {output}", err=True)
-    report_senses({r.cls: r.as_json() for r in resolved}, senses_out, force)
+    graph = load_graph()
+    return graph, resolve_classes(class_names, graph, mapping=overrides, senses=senses.value)
