@@ -33,13 +33,8 @@ contains another, a reading that would contain one (``monitor`` as the lizard ge
 nest its classes (``dog``, ``poodle``) learns a large ``v`` and keeps such readings.
 
 The prior is the lemma's tagged frequency in SemCor (WordNet's ``cntlist.rev``), smoothed
-by a pseudo-count that follows the list's own naming habit: each sense gets
-``2 * h`` if the name is the synset's head word (``tiger`` in ``tiger.n.02``) and
-``2 * (1 - h)`` if it is another of its words (``castle`` in ``palace.n.01``), where ``h``
-is the share of the list's single-sense names that are their synset's head word (with
-add-one smoothing). A list written in WordNet's own head words (ImageNet's names) thus
-leans on head words; a list of everyday words (``couch``, ``tv``) does not. Tagged counts
-outweigh the pseudo-count wherever SemCor has them.
+by the naming habit as a pseudo-count: ``2 * h`` for a sense the name heads, ``2 * (1 - h)``
+for one it does not. Tagged counts outweigh the pseudo-count wherever SemCor has them.
 
 The first round counts every name through all its senses, weighted by the prior. The
 weights were chosen on one half of ImageNet-1k's names (wnids as the truth) and checked on
