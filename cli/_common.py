@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -23,7 +24,7 @@ from simmatrix import io, transforms
 from simmatrix._files import parse_json, read_text, regular_file
 from simmatrix._text import escape, json_safe
 from simmatrix.errors import BuildError
-from simmatrix.matrix import SimilarityMatrix
+from simmatrix.matrix import SimilarityMatrix, check_classes
 from simmatrix.sources.classlist import parse_names, read_classes
 
 from ._run import run  # noqa: F401 - the entry point and catalogue recipes run through it
@@ -212,11 +213,19 @@ def class_list(classes: Path | None, names: str | None, reader=read_classes) -> 
 
 
 def read_wordnet_classes(path: Path) -> tuple[str, ...]:
-    """A class list for WordNet: ImageNet's ``{"0": [wnid, name]}`` form gives its wnids."""
+    """A class list for WordNet: ImageNet's ``{"0": [wnid, name]}`` form gives its wnids, and
+    so do lines ``wnid words`` (``n01440764 tench, Tinca tinca``: ``LOC_synset_mapping.txt``,
+    ``words.txt``)."""
     text = read_text(require_file(path, "class list"), "class list").lstrip()
     if text.startswith("{"):
         data = parse_json(text, f"class list {str(path)!r}")
         first = next(iter(data.values()), None) if isinstance(data, dict) else None
         if isinstance(first, list) and len(first) == 2:
             return read_classes(path, key="id")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if lines and all(_WNID_LINE.match(ln) for ln in lines):
+        return check_classes([ln.split(None, 1)[0] for ln in lines])
     return read_classes(path)
+
+
+_WNID_LINE = re.compile(r"^\s*[nv]\d{8}\s+\S")

@@ -257,6 +257,43 @@ def test_a_qualifier_in_parentheses_narrows_the_senses(wn, graph):
         assert got["cap_(headwear)"].n_senses == len(wn.synsets("cap", "n"))
 
 
+def test_synonyms_take_the_sense_they_share(wn, graph):
+    """``mouse, computer mouse``: the synset nltk lists under both words; a word spelt twice
+    or unknown to WordNet does not count."""
+    got = {r.cls: r.synset for r in resolve_classes(
+        ["mouse, computer mouse", "tench, Tinca tinca", "tree-frog, tree frog",
+         "seal, xyzzy", "lion", "tiger"], graph)}
+    both = [s.name() for s in wn.synsets("mouse", "n") if "computer_mouse" in s.lemma_names()]
+    assert [got["mouse, computer mouse"]] == both
+    assert got["tench, Tinca tinca"] == wn.synsets("tinca_tinca", "n")[0].name()
+    assert got["tree-frog, tree frog"] in {s.name() for s in wn.synsets("tree_frog", "n")}
+    assert got["seal, xyzzy"] in {s.name() for s in wn.synsets("seal", "n")}
+
+
+def test_imagenet_with_its_synonyms(wn, graph):
+    """ImageNet's own ``LOC_synset_mapping.txt`` names each class by its WordNet words."""
+    wnids = wf.imagenet_wnids()
+    synsets = [wn.synset_from_pos_and_offset("n", int(w[1:])) for w in wnids]
+    names = [", ".join(x.replace("_", " ") for x in s.lemma_names()) for s in synsets]
+    keep = [i for i, n in enumerate(names) if names.count(n) == 1]
+    got = resolve_classes([names[i] for i in keep], graph)
+    right = sum(r.synset == synsets[i].name() for r, i in zip(got, keep))
+    assert right >= 0.97 * len(keep), right / len(keep)
+
+
+def test_wnid_lines_are_read_as_wnids(cli, wn, tmp_path):
+    """``n01440764 tench, Tinca tinca`` lines (LOC_synset_mapping.txt, words.txt)."""
+    lines = tmp_path / "LOC_synset_mapping.txt"
+    lines.write_text("n01440764 tench, Tinca tinca\nn03793489 mouse, computer mouse\n")
+    out = tmp_path / "S.npy"
+    res = cli("build", "wordnet", "-c", lines, "-o", out)
+    assert res.code == 0, res
+    S = io.load(out)
+    assert S.classes == ("n01440764", "n03793489")
+    assert S.metadata["synsets"]["n03793489"]["synset"] == \
+        wn.synset_from_pos_and_offset("n", 3793489).name()
+
+
 def test_compound_names_read_as_modifier_head(graph):
     got = {r.cls: r.synset for r in resolve_classes(
         ["maple_tree", "oak_tree", "palm_tree", "willow_tree", "pine_tree"], graph,

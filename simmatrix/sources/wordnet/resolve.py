@@ -9,6 +9,9 @@ A class is resolved to one synset (:func:`resolve_classes`):
   ``senses="context"`` (the default, :data:`DEFAULT_SENSES`) the noun sense that fits the
   other classes best (:mod:`simmatrix.sources.wordnet.senses`), with ``senses="first"``
   nltk's first sense, ``wn.synsets(name, "n")[0]``;
+- synonyms separated by commas, ``mouse, computer mouse`` (the form of ImageNet's
+  ``LOC_synset_mapping.txt``): the senses that hold the most of the words
+  (:func:`~simmatrix.sources.wordnet.senses.shared_senses`), chosen among as above;
 - a name with a qualifier in parentheses, ``bat (animal)`` or ``bat_(animal)`` (as LVIS
   writes its categories): the senses of ``bat`` below a sense of ``animal``, else the
   ones closest to it (:func:`~simmatrix.sources.wordnet.senses.narrow`), chosen among as
@@ -118,6 +121,14 @@ def _resolve_one(graph, target: str, compounds: bool = False):
         return ([(senses[num - 1], lemma)], pos, "synset") if 0 < num <= len(senses) else None
     from .senses import candidates, narrow
 
+    parts = [p.strip() for p in t.split(",") if p.strip()]
+    if len(parts) > 1:  # "mouse, computer mouse" (ImageNet's LOC_synset_mapping.txt form)
+        from .senses import shared_senses
+
+        hits = [_resolve_one(graph, p, compounds) for p in parts]
+        # one word spelt twice ("tree-frog, tree frog") counts once
+        found = list({tuple(h[0]): h[0] for h in hits if h is not None and h[1] == "n"}.values())
+        return (shared_senses(found), "n", "lemma") if found else None
     m = _QUALIFIED.match(t)
     if m:  # "bat (animal)", LVIS's "bat_(animal)": the senses of bat that are animals
         base = _resolve_one(graph, m.group(1), compounds)

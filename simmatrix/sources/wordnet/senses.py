@@ -156,6 +156,22 @@ def candidates(tax, forms: list[str], morphy) -> list[tuple[int, str]]:
     return head
 
 
+def shared_senses(lists: list[list[tuple[int, str]]]) -> list[tuple[int, str]]:
+    """The senses synonyms share: of every word's candidates, those held by the most words
+    (at least two), in order of appearance; the first word's own if no two words share one.
+
+    ``mouse, computer mouse``: only mouse.n.04 is a sense of both.
+    """
+    held: dict[int, list] = {}
+    for cands in lists:
+        for k, lemma in dict.fromkeys(cands):
+            held.setdefault(k, [lemma, 0])[1] += 1
+    most = max(n for _, n in held.values())
+    if most < 2:
+        return lists[0]
+    return [(k, lemma) for k, (lemma, n) in held.items() if n == most]
+
+
 def narrow(tax, cands: list[tuple[int, str]], hints: list[int]) -> list[tuple[int, str]]:
     """The candidates a qualifier allows: those below one of the ``hints`` synsets, else
     those most similar to one (Lin's measure, intrinsic IC), in the candidates' order.
