@@ -119,12 +119,10 @@ def _resolve_one(graph, target: str, compounds: bool = False):
             return None
         senses = graph[pos].senses(lemma)
         return ([(senses[num - 1], lemma)], pos, "synset") if 0 < num <= len(senses) else None
-    from .senses import candidates, narrow
+    from .senses import candidates, narrow, shared_senses
 
     parts = [p.strip() for p in t.split(",") if p.strip()]
     if len(parts) > 1:  # "mouse, computer mouse" (ImageNet's LOC_synset_mapping.txt form)
-        from .senses import shared_senses
-
         hits = [_resolve_one(graph, p, compounds) for p in parts]
         # one word spelt twice ("tree-frog, tree frog") counts once
         found = list({tuple(h[0]): h[0] for h in hits if h is not None and h[1] == "n"}.values())

@@ -180,18 +180,23 @@ def narrow(tax, cands: list[tuple[int, str]], hints: list[int]) -> list[tuple[in
     ``crane (machine)``: no sense of crane is below machine, the lifting device is the
     closest. Where every candidate is equally far, all stay and the class list decides.
     """
-    below = [c for c in cands if _ancestors(tax, c[0]) & set(hints)]
+    hints = set(hints)
+    below = [c for c in cands if _ancestors(tax, c[0]) & hints]
     if below:
         return below
     from .measures import Ancestry, intrinsic_ic, lcs_ic
 
-    syn = [k for k, _ in cands] + list(hints)
+    syn = [k for k, _ in cands] + sorted(hints)
     ic = intrinsic_ic(tax)
-    own = ic[syn]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lin = np.nan_to_num(2.0 * lcs_ic(Ancestry(tax, syn), ic) / (own[:, None] + own[None, :]))
-    best = lin[: len(cands), len(cands):].max(axis=1)
+    best = _lin(lcs_ic(Ancestry(tax, syn), ic), ic[syn])[: len(cands), len(cands):].max(axis=1)
     return [c for c, b in zip(cands, best) if b == best.max()]
+
+
+def _lin(lcs: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Lin's similarity ``2 IC(lcs) / (IC(a) + IC(b))`` from the LCS IC of all pairs (0
+    where both ICs are 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num(2.0 * lcs / (own[:, None] + own[None, :]))
 
 
 def _senses_of(tax, form: str, morphy) -> list[tuple[int, str]]:
@@ -311,8 +316,7 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     above = (lcs == own[:, None]) & ~same
     nests_sole = above[np.ix_(sole, sole)].any(axis=1)
     nest_rate = (np.count_nonzero(nests_sole) + 1.0) / (len(sole) + 2.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        R = np.nan_to_num(2.0 * lcs / (own[:, None] + own[None, :])).astype(np.float32)
+    R = _lin(lcs, own).astype(np.float32)
     del lcs
     R[same] = 0.0
     k = min(neighbours, n - 1)
