@@ -28,6 +28,13 @@ def cifar100_names() -> list[str]:
     return json.loads((DATA / "cifar100.json").read_text())["fine_labels"]
 
 
+def lvis_synsets() -> list[tuple[str, str]]:
+    """LVIS v1's categories with LVIS's own synsets (``stop_sign.n.01`` is not WordNet's)."""
+    rows = [line.split("\t") for line in (DATA / "lvis_v1_synsets.tsv").read_text()
+            .splitlines() if not line.startswith("#")]
+    return [(name, synset) for name, synset in rows if synset != "stop_sign.n.01"]
+
+
 @pytest.fixture(scope="session")
 def wn():
     """nltk's WordNet reader on the installed WordNet 3.0 (CI runs `simmatrix data wordnet`)."""

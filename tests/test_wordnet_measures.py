@@ -163,3 +163,12 @@ def test_small_fill_chunks_give_the_same_matrix(imagenet, graph, monkeypatch, me
     monkeypatch.setattr(M, "TEMP_ELEMS", 500)
     got = raw_similarity(graph, resolved, measure, block=97)
     assert np.array_equal(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize("pos", ["n", "v"])
+def test_lemmas_of_a_synset_equal_nltk(wn, graph, pos):
+    """The graph's per-synset lemmas (read by the qualifier rule) are nltk's lemma_names()."""
+    tax = graph[pos]
+    for k in random.Random(7).sample(range(len(tax)), 500):
+        expected = {w.lower() for w in wn.synset(tax.names[k]).lemma_names()}
+        assert set(tax.lemmas_of(k)) == expected, tax.names[k]

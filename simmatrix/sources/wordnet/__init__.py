@@ -1,5 +1,5 @@
 """WordNet 3.0: installing it (``data``), its hypernym graph as numpy arrays (``graph``), the
 similarity measures on that graph (``measures``), the hypernym tree above classes (``tree``),
-class names to synsets (``resolve``, ``senses``) and their glosses as class descriptions
-(``glosses``).
+class names to synsets (``resolve``, ``senses``, ``qualifiers``) and their glosses as class
+descriptions (``glosses``).
 """

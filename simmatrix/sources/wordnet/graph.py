@@ -83,6 +83,7 @@ class Taxonomy:
     lemma_idx: np.ndarray
     exceptions: dict[str, list[str]]
     _lemma_pos: dict[str, int] | None = field(default=None, repr=False)
+    _synset_lemmas: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -100,6 +101,16 @@ class Taxonomy:
         if i is None:
             return []
         return self.lemma_idx[self.lemma_ptr[i]:self.lemma_ptr[i + 1]].tolist()
+
+    def lemmas_of(self, k: int) -> list[str]:
+        """The lemmas of synset ``k`` (as ``Synset.lemma_names()``, in no set order)."""
+        if self._synset_lemmas is None:
+            lemma_of = np.repeat(np.arange(len(self.lemmas)), np.diff(self.lemma_ptr))
+            order = np.argsort(self.lemma_idx, kind="stable")
+            ptr = np.searchsorted(self.lemma_idx[order], np.arange(len(self.offsets) + 1))
+            self._synset_lemmas = lemma_of[order], ptr
+        lemma_of, ptr = self._synset_lemmas
+        return [self.lemmas[i] for i in lemma_of[ptr[k]:ptr[k + 1]].tolist()]
 
     def by_offset(self, offset: int) -> int | None:
         k = int(np.searchsorted(self.offsets, offset))

@@ -12,11 +12,11 @@ A class is resolved to one synset (:func:`resolve_classes`):
 - synonyms separated by commas, ``mouse, computer mouse`` (the form of ImageNet's
   ``LOC_synset_mapping.txt``): the senses that hold the most of the words
   (:func:`~simmatrix.sources.wordnet.senses.shared_senses`), chosen among as above;
-- a name with a qualifier in parentheses, ``bat (animal)`` or ``bat_(animal)`` (as LVIS
-  writes its categories): the senses of ``bat`` below a sense of ``animal``, else the
-  ones closest to it (:func:`~simmatrix.sources.wordnet.senses.narrow`), chosen among as
-  above; a qualifier WordNet does not know (``cap (headwear)``) leaves all the senses to
-  the list;
+- a name with a qualifier in parentheses, ``bat (animal)`` or LVIS's ``bat_(animal)``,
+  ``pan_(for_cooking)``: the senses whose description mentions the qualifier's words or
+  that lie below a sense of it (:func:`~simmatrix.sources.wordnet.qualifiers.narrow`),
+  chosen among as above; a qualifier that fits every sense alike leaves them all to the
+  list;
 - any class may be overridden by a mapping ``{class: wnid | synset name | lemma}``
   (:func:`read_mapping` reads one from a file; :func:`write_senses` writes every class's
   choice in that format, so a user can review it, correct a line and rebuild).
@@ -119,7 +119,8 @@ def _resolve_one(graph, target: str, compounds: bool = False):
             return None
         senses = graph[pos].senses(lemma)
         return ([(senses[num - 1], lemma)], pos, "synset") if 0 < num <= len(senses) else None
-    from .senses import candidates, narrow, shared_senses
+    from .qualifiers import narrow
+    from .senses import candidates, shared_senses
 
     parts = [p.strip() for p in t.split(",") if p.strip()]
     if len(parts) > 1:  # "mouse, computer mouse" (ImageNet's LOC_synset_mapping.txt form)
@@ -131,9 +132,10 @@ def _resolve_one(graph, target: str, compounds: bool = False):
     if m:  # "bat (animal)", LVIS's "bat_(animal)": the senses of bat that are animals
         base = _resolve_one(graph, m.group(1), compounds)
         hint = _resolve_one(graph, m.group(2), compounds=True)
-        if base is None or hint is None:  # a qualifier WordNet does not know is no hint
-            return base
-        return narrow(graph["n"], base[0], [k for k, _ in hint[0]]), "n", "lemma"
+        if base is None:
+            return None
+        hints = [k for k, _ in hint[0]] if hint is not None and hint[1] == base[1] else []
+        return narrow(graph[base[1]], base[0], hints, m.group(2)), base[1], base[2]
     forms = lemma_forms(t)
     found = candidates(graph["n"], forms, _morphy)
     if found and not compounds and not any(_morphy(graph["n"], f) for f in forms):

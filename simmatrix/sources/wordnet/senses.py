@@ -153,7 +153,9 @@ def candidates(tax, forms: list[str], morphy) -> list[tuple[int, str]]:
                 below.append((k, lemma))
         if below:
             return below
-    return head
+    from .qualifiers import mentioning
+
+    return mentioning(tax, head, words[:-1])
 
 
 def shared_senses(lists: list[list[tuple[int, str]]]) -> list[tuple[int, str]]:
@@ -170,26 +172,6 @@ def shared_senses(lists: list[list[tuple[int, str]]]) -> list[tuple[int, str]]:
     if most < 2:
         return lists[0]
     return [(k, lemma) for k, (lemma, n) in held.items() if n == most]
-
-
-def narrow(tax, cands: list[tuple[int, str]], hints: list[int]) -> list[tuple[int, str]]:
-    """The candidates a qualifier allows: those below one of the ``hints`` synsets, else
-    those most similar to one (Lin's measure, intrinsic IC), in the candidates' order.
-
-    ``bat (animal)``: of bat's senses, the ones below a sense of animal (the mammal);
-    ``crane (machine)``: no sense of crane is below machine, the lifting device is the
-    closest. Where every candidate is equally far, all stay and the class list decides.
-    """
-    hints = set(hints)
-    below = [c for c in cands if _ancestors(tax, c[0]) & hints]
-    if below:
-        return below
-    from .measures import Ancestry, intrinsic_ic, lcs_ic
-
-    syn = [k for k, _ in cands] + sorted(hints)
-    ic = intrinsic_ic(tax)
-    best = _lin(lcs_ic(Ancestry(tax, syn), ic), ic[syn])[: len(cands), len(cands):].max(axis=1)
-    return [c for c, b in zip(cands, best) if b == best.max()]
 
 
 def _lin(lcs: np.ndarray, own: np.ndarray) -> np.ndarray:
