@@ -24,6 +24,9 @@ from ._common import (
     require_file,
     say,
 )
+from ._help import examples
+
+app = typer.Typer()
 
 
 class Symmetrize(str, Enum):
@@ -41,6 +44,11 @@ class Scale(str, Enum):
     row_max = "row-max"
 
 
+@app.command("confusion", epilog=examples(
+    "simmatrix build confusion --matrix counts.csv -o S.npy",
+    "simmatrix build confusion --pairs preds.csv --symmetrize mean -o S.npy",
+    "simmatrix build confusion --matrix counts.npy -c classes.txt --smoothing 1 -o S.npy",
+))
 def confusion(
     out: OutOption,
     matrix: Annotated[Path | None, typer.Option(

@@ -26,6 +26,9 @@ from ._common import (
     progress_bar,
     say,
 )
+from ._help import examples
+
+app = typer.Typer()
 
 
 class VectorFormat(str, Enum):
@@ -61,6 +64,11 @@ BlockTopKOption = Annotated[
 ]
 
 
+@app.command("embedding", epilog=examples(
+    "simmatrix build embedding --names apple,pear,truck -o S.npy",
+    "simmatrix build embedding -c classes.txt --map affine -o S.parquet",
+    "simmatrix build embedding -c big.txt --top-k 10 -o S.parquet",
+))
 def embedding(
     output: OutOption,
     classes: ClassesOption = None,

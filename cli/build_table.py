@@ -20,6 +20,9 @@ from ._common import (
     finish_build,
     require_file,
 )
+from ._help import examples
+
+app = typer.Typer()
 
 
 class Rescale(str, Enum):
@@ -27,6 +30,10 @@ class Rescale(str, Enum):
     row = "row"
 
 
+@app.command("table", epilog=examples(
+    "simmatrix build table --table scores.csv --rescale global -o S.npy",
+    "simmatrix build table --table scores.tsv --rescale row --lower-bound 0.2 -o S.parquet",
+))
 def table(
     out: OutOption,
     table_file: Annotated[Path, typer.Option(
