@@ -24,9 +24,9 @@ class LazyGroup(TyperGroup):
     """A group whose commands are those of :attr:`lazy`, each loaded on first use.
 
     A subclass sets :attr:`lazy`: command name -> module of this package whose Typer ``app``
-    has a command of that name, or is itself that group (``simmatrix build``). The table's
-    order is the order ``--help`` lists them; tests/test_cli_lazy.py checks it against
-    the commands the modules define.
+    has a command of that name, or is that group (``typer.Typer(name="build", ...)``). The
+    table's order is the order ``--help`` lists them; tests/test_startup.py checks the
+    tables against the commands the modules define.
     """
 
     lazy: dict[str, str] = {}
@@ -38,15 +38,18 @@ class LazyGroup(TyperGroup):
 
     def load(self, name: str) -> Any:
         """The click command ``name``: its module imported, only it converted."""
-        sub = importlib.import_module(f"{__package__}.{self.lazy[name]}").app
+        module = self.lazy[name]
+        sub = importlib.import_module(f"{__package__}.{module}").app
+        if sub.info.name == name:  # the module's app is the group itself
+            return typer.main.get_group_from_info(
+                TyperInfo(sub), pretty_exceptions_short=sub.pretty_exceptions_short,
+                suggest_commands=self.suggest_commands, rich_markup_mode=self.rich_markup_mode)
         for info in sub.registered_commands:
             if (info.name or typer.main.get_command_name(info.callback.__name__)) == name:
                 return typer.main.get_command_from_info(
                     info, pretty_exceptions_short=sub.pretty_exceptions_short,
                     rich_markup_mode=self.rich_markup_mode)
-        return typer.main.get_group_from_info(
-            TyperInfo(sub, name=name), pretty_exceptions_short=sub.pretty_exceptions_short,
-            suggest_commands=self.suggest_commands, rich_markup_mode=self.rich_markup_mode)
+        raise LookupError(f"cli/{module}.py has no command {name!r} and is not that group")
 
 
 class _Commands(MutableMapping):

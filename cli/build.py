@@ -23,5 +23,5 @@ class BuildGroup(LazyGroup):
     }
 
 
-app = typer.Typer(cls=BuildGroup, help="Build a similarity matrix from a source of knowledge.",
-                  no_args_is_help=True)
+app = typer.Typer(name="build", cls=BuildGroup, no_args_is_help=True,
+                  help="Build a similarity matrix from a source of knowledge.")
