@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from simmatrix.builders.confusion import ConfusionScalingWarning, build_confusion
 from simmatrix.sources.classlist import read_classes
 
 from ._common import (
@@ -79,6 +78,8 @@ def confusion(
     dtype: DtypeOption = Dtype.float64,
 ) -> None:
     """Build S from a confusion matrix: row-normalise, scale the diagonal to 1."""
+    from simmatrix.builders.confusion import ConfusionScalingWarning, build_confusion
+
     check_output(out, force)
     for path, what in ((matrix, "confusion matrix"), (pairs, "pairs file"),
                        (labels, "labels file"), (predictions, "predictions file"),

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from simmatrix.errors import quote_list
-from simmatrix.sources.vectors import load_vectors
 
 from ._common import (
     COUNT,
@@ -101,6 +100,7 @@ def embedding(
 ) -> None:
     """Build S from the cosine similarity of the class names' word vectors."""
     from simmatrix.builders.embedding import check_dense_size, embedding_matrix
+    from simmatrix.sources.vectors import load_vectors
 
     class_names = class_list(classes, names)
     check_output(output, force)

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from simmatrix.builders.table import build_table
-
 from ._common import (
     Dtype,
     DtypeOption,
@@ -48,6 +46,8 @@ def table(
     dtype: DtypeOption = Dtype.float64,
 ) -> None:
     """Build S from a labelled score table: rescale to [0, 1], diagonal 1, validate."""
+    from simmatrix.builders.table import build_table
+
     check_output(out, force)
     S = build_table(require_file(table_file, "score table"), rescale=rescale.value)
     finish_build(S, out, force=force, lower_bound=lower_bound, dtype=dtype)
