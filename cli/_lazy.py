@@ -1,7 +1,7 @@
 """Command groups that import a command's module, and convert it to click, only when used.
 
 Typer turns every registered command into a click object before it parses anything, and
-every command's module imports what it runs (builders, numpy, pyarrow): with all of them
+every command's module imports what it runs (its builder, numpy): with all of them
 registered, ``simmatrix build order`` paid for ``build wordnet``, ``plot`` and the rest. A
 :class:`LazyGroup` knows its commands by name and module only (click's "lazily loading
 subcommands" pattern): ``simmatrix build order`` imports ``cli/build_order.py`` and converts
