@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from simmatrix.builders.confusion import ConfusionScalingWarning, build_confusion
 from simmatrix.sources.classlist import read_classes
 
 from ._common import (
@@ -24,6 +23,9 @@ from ._common import (
     require_file,
     say,
 )
+from ._help import examples
+
+app = typer.Typer()
 
 
 class Symmetrize(str, Enum):
@@ -41,6 +43,11 @@ class Scale(str, Enum):
     row_max = "row-max"
 
 
+@app.command("confusion", epilog=examples(
+    "simmatrix build confusion --matrix counts.csv -o S.npy",
+    "simmatrix build confusion --pairs preds.csv --symmetrize mean -o S.npy",
+    "simmatrix build confusion --matrix counts.npy -c classes.txt --smoothing 1 -o S.npy",
+))
 def confusion(
     out: OutOption,
     matrix: Annotated[Path | None, typer.Option(
@@ -71,6 +78,8 @@ def confusion(
     dtype: DtypeOption = Dtype.float64,
 ) -> None:
     """Build S from a confusion matrix: row-normalise, scale the diagonal to 1."""
+    from simmatrix.builders.confusion import ConfusionScalingWarning, build_confusion
+
     check_output(out, force)
     for path, what in ((matrix, "confusion matrix"), (pairs, "pairs file"),
                        (labels, "labels file"), (predictions, "predictions file"),

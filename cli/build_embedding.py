@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from simmatrix.errors import quote_list
-from simmatrix.sources.vectors import load_vectors
 
 from ._common import (
     COUNT,
@@ -26,6 +25,9 @@ from ._common import (
     progress_bar,
     say,
 )
+from ._help import examples
+
+app = typer.Typer()
 
 
 class VectorFormat(str, Enum):
@@ -61,6 +63,11 @@ BlockTopKOption = Annotated[
 ]
 
 
+@app.command("embedding", epilog=examples(
+    "simmatrix build embedding --names apple,pear,truck -o S.npy",
+    "simmatrix build embedding -c classes.txt --map affine -o S.parquet",
+    "simmatrix build embedding -c big.txt --top-k 10 -o S.parquet",
+))
 def embedding(
     output: OutOption,
     classes: ClassesOption = None,
@@ -93,6 +100,7 @@ def embedding(
 ) -> None:
     """Build S from the cosine similarity of the class names' word vectors."""
     from simmatrix.builders.embedding import check_dense_size, embedding_matrix
+    from simmatrix.sources.vectors import load_vectors
 
     class_names = class_list(classes, names)
     check_output(output, force)

@@ -22,6 +22,9 @@ from ._common import (
     finish_build,
     require_file,
 )
+from ._help import examples
+
+app = typer.Typer()
 
 
 class Measure(str, Enum):
@@ -45,6 +48,11 @@ class DagPolicy(str, Enum):
     shortest = "shortest"
 
 
+@app.command("hierarchy", epilog=examples(
+    "simmatrix build hierarchy --graph tree.json -o S.npy",
+    "simmatrix build hierarchy -g edges.csv --names cat,dog,rose --measure wup -o S.npy",
+    "simmatrix build hierarchy -g tree.graphml -c classes.txt --top-k 10 -o S.parquet",
+))
 def hierarchy(
     graph: Annotated[
         Path,

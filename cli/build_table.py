@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from simmatrix.builders.table import build_table
-
 from ._common import (
     Dtype,
     DtypeOption,
@@ -20,6 +18,9 @@ from ._common import (
     finish_build,
     require_file,
 )
+from ._help import examples
+
+app = typer.Typer()
 
 
 class Rescale(str, Enum):
@@ -27,6 +28,10 @@ class Rescale(str, Enum):
     row = "row"
 
 
+@app.command("table", epilog=examples(
+    "simmatrix build table --table scores.csv --rescale global -o S.npy",
+    "simmatrix build table --table scores.tsv --rescale row --lower-bound 0.2 -o S.parquet",
+))
 def table(
     out: OutOption,
     table_file: Annotated[Path, typer.Option(
@@ -41,6 +46,8 @@ def table(
     dtype: DtypeOption = Dtype.float64,
 ) -> None:
     """Build S from a labelled score table: rescale to [0, 1], diagonal 1, validate."""
+    from simmatrix.builders.table import build_table
+
     check_output(out, force)
     S = build_table(require_file(table_file, "score table"), rescale=rescale.value)
     finish_build(S, out, force=force, lower_bound=lower_bound, dtype=dtype)

@@ -25,9 +25,17 @@ from ._common import (
     require_file,
     say,
 )
+from ._help import examples
 from .build_embedding import BlockTopKOption, CosineMapOption, Mapping
 
+app = typer.Typer()
 
+
+@app.command("text", epilog=examples(
+    "simmatrix build text --names maple,oak,tulip -o S.npy",
+    "simmatrix build text -c classes.txt --template 'a photo of a {}' -o S.parquet",
+    "simmatrix build text -c classes.txt --descriptions desc.tsv --top-k 10 -o S.parquet",
+))
 def text(
     output: OutOption,
     classes: ClassesOption = None,

@@ -28,6 +28,9 @@ from ._common import (
     require_file,
     say,
 )
+from ._help import examples
+
+app = typer.Typer()
 
 
 class Senses(str, Enum):
@@ -103,6 +106,10 @@ class Measure(str, Enum):
     jcn = "jcn"
 
 
+@app.command("wordnet", epilog=examples(
+    "simmatrix build wordnet --names rose,tulip,oak -o S.npy",
+    "simmatrix build wordnet -c classes.txt --measure lin --lower-bound 0.5 -o S.parquet",
+))
 def wordnet(
     output: OutOption,
     classes: Annotated[

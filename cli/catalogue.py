@@ -17,8 +17,8 @@ from simmatrix.errors import BuildError
 from ._common import JsonOption, echo_json, run, say
 from ._help import examples
 
-app = typer.Typer(help="Ready-made matrices: list them, or rebuild them from their recipes.",
-                  no_args_is_help=True)
+app = typer.Typer(name="catalogue", no_args_is_help=True,
+                  help="Ready-made matrices: list them, or rebuild them from their recipes.")
 
 
 @app.command("list", epilog=examples(

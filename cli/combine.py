@@ -24,6 +24,9 @@ from ._common import (
     finish_build,
     say,
 )
+from ._help import examples
+
+app = typer.Typer()
 
 
 class How(str, Enum):
@@ -44,6 +47,11 @@ def _parse_weights(text: str) -> list[float]:
     return weights
 
 
+@app.command("combine", epilog=examples(
+    "simmatrix combine wordnet.npy embedding.npy -o both.npy",
+    "simmatrix combine a.npy b.npy --how product --weights 0.7,0.3 -o ab.npy",
+    "simmatrix combine a.parquet b.parquet --intersect --lower-bound 0.3 -o ab.parquet",
+))
 def combine(
     inputs: Annotated[list[Path], typer.Argument(
         help="Two or more matrix files (.npy, .parquet, .csv).", show_default=False)],

@@ -31,7 +31,7 @@ from .build_wordnet import (
     report_senses,
 )
 
-app = typer.Typer(help="Install data that builders need.", no_args_is_help=True)
+app = typer.Typer(name="data", help="Install data that builders need.", no_args_is_help=True)
 
 
 @app.command("wordnet", epilog=examples(

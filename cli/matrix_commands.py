@@ -228,24 +228,24 @@ def report(
     say(f"wrote {output}", err=True)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("validate", epilog=examples(
-        "simmatrix validate S.npy",
-        "simmatrix validate S.parquet --json",
-        "simmatrix validate S.npy -i couch,sofa",
-    ))(validate)
-    app.command("inspect", epilog=examples(
-        "simmatrix inspect cifar100-wordnet-wup",
-        "simmatrix inspect S.parquet --top-k 5 --limit 50",
-        "simmatrix inspect S.npy --json",
-        "simmatrix inspect imagenet1k-wordnet-wup --row tench",
-    ))(inspect)
-    app.command("report", epilog=examples(
-        "simmatrix report cifar100-wordnet-wup -o cifar100.html",
-        "simmatrix report S.parquet -o S.html --force",
-        "simmatrix report cifar100-hierarchy-lca -o lca.html --order cluster",
-    ))(report)
-    app.command("convert", epilog=examples(
-        "simmatrix convert S.npy S.parquet",
-        "simmatrix convert cifar10-glove cifar10-glove.csv --force",
-    ))(convert)
+app = typer.Typer()
+app.command("validate", epilog=examples(
+    "simmatrix validate S.npy",
+    "simmatrix validate S.parquet --json",
+    "simmatrix validate S.npy -i couch,sofa",
+))(validate)
+app.command("inspect", epilog=examples(
+    "simmatrix inspect cifar100-wordnet-wup",
+    "simmatrix inspect S.parquet --top-k 5 --limit 50",
+    "simmatrix inspect S.npy --json",
+    "simmatrix inspect imagenet1k-wordnet-wup --row tench",
+))(inspect)
+app.command("report", epilog=examples(
+    "simmatrix report cifar100-wordnet-wup -o cifar100.html",
+    "simmatrix report S.parquet -o S.html --force",
+    "simmatrix report cifar100-hierarchy-lca -o lca.html --order cluster",
+))(report)
+app.command("convert", epilog=examples(
+    "simmatrix convert S.npy S.parquet",
+    "simmatrix convert cifar10-glove cifar10-glove.csv --force",
+))(convert)

@@ -14,10 +14,18 @@ from simmatrix.plot import ORDERS, SCALES, heatmap, neighbours
 from simmatrix.summary import find_row, human_names
 
 from ._common import ForceOption, say
+from ._help import examples
+
+app = typer.Typer()
 
 IMAGE_TYPES = (".png", ".svg", ".pdf")
 
 
+@app.command("plot", epilog=examples(
+    "simmatrix plot cifar100-wordnet-wup -o wup.png",
+    "simmatrix plot S.npy -o S.svg --order cluster",
+    "simmatrix plot S.npy --row tench --top 15 -o tench.png",
+))
 def plot(
     file: Annotated[Path, typer.Argument(help="A matrix file or catalogue name.",
                                          show_default=False)],

@@ -26,12 +26,20 @@ from ._common import (
     check_output,
     finish_build,
 )
+from ._help import examples
 from .build_confusion import Symmetrize
 from .build_embedding import Mapping as MapRange
+
+app = typer.Typer()
 
 ORDER = "map-range, symmetrize, power, lower-bound, top-k"
 
 
+@app.command("transform", epilog=examples(
+    "simmatrix transform cifar100-wordnet-wup -o wup-lb.npy --lower-bound 0.5",
+    "simmatrix transform S.npy -o S-sharp.parquet --power 2 --top-k 10",
+    "simmatrix transform cosines.npy -o S.npy --map-range affine --symmetrize mean",
+))
 def transform(
     file: Annotated[Path, typer.Argument(
         metavar="IN", help="A matrix file (.npy, .parquet, .csv) or catalogue name.",
