@@ -175,8 +175,8 @@ class Coherence:
             return
         if self._trie is None:
             self._trie = PathTrie(self._tax, self._syn, self._ic)
-        if self._n_kept + len(new) > len(self._kept):
-            grown = np.empty((max(self._n_kept + len(new), len(self._kept) * 5 // 4),
+        if self._n_kept + len(new) > len(self._kept):  # room for 1/4 more (the estimate)
+            grown = np.empty((max(self._n_kept + len(new), len(chosen)) * 5 // 4,
                               len(self.rows)), dtype=np.float32)
             grown[:self._n_kept] = self._kept[:self._n_kept]
             self._kept = grown
