@@ -7,8 +7,9 @@ right sense is usually the one that fits the other names: ``tiger`` next to ``li
 1. lists every noun sense of every name (:func:`candidates`; a multi-word name without a
    lemma, ``maple tree``, takes the senses of its first words that sit below a sense of its
    last word, else the senses of its last word);
-2. computes Lin's similarity (Seco et al.'s intrinsic information content) between all
-   candidate senses at once, on the numpy hypernym graph (no nltk call);
+2. computes Lin's similarity (Seco et al.'s intrinsic information content) between the
+   candidates of the names with several and every candidate, a block of rows at a time, on
+   the numpy hypernym graph (no nltk call; :mod:`.coherence`);
 3. scores each candidate by its mean similarity to its ``neighbours`` most similar other
    names (each counted through its current sense), plus ``prior_weight`` times the log of a
    frequency prior, plus ``head_weight`` times the log-likelihood of the list's naming habit
@@ -285,10 +286,10 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     if m == n or n < 2:  # nothing to choose, or no context
         return [SenseChoice(c[0][0], "only sense" if len(c) == 1 else "first sense", 0,
                             len(c)) for c in cands]
-    k = min(neighbours, n - 1)
+    near = min(neighbours, n - 1)
     n_amb = sum(len(c) > 1 for c in cands)
     m_amb = sum(len(c) for c in cands if len(c) > 1)
-    ensure_fits(Coherence.estimate(m_amb, n_amb, k),
+    ensure_fits(Coherence.estimate(m_amb, n_amb, near),
                 f"choosing senses for {n} names ({m_amb} candidate senses of {n_amb} "
                 "ambiguous names)",
                 "give wnids or synset names for some classes, or use senses='first'")
@@ -304,10 +305,12 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     # copy is context for the other
     twin = {}
     key = np.array([twin.setdefault(tuple(k for k, _ in c), i) for i, c in enumerate(cands)])
-    ctx = Coherence(tax, syn, owner, key[owner], np.exp(prior).astype(np.float32), k)
+    ctx = Coherence(tax, syn, owner, key[owner], np.exp(prior).astype(np.float32), near)
+    # the nesting habit: single-sense names whose synset lies above another one's (a copy
+    # of the same name has the same synset, so it is not counted)
     sole = syn[np.bincount(owner, minlength=n)[owner] == 1]
-    nest_rate = (np.count_nonzero(np.isin(sole, list(_strictly_above(tax, sole)))) + 1.0) / (
-        len(sole) + 2.0)
+    nested = np.isin(sole, list(_strictly_above(tax, sole)))
+    nest_rate = (np.count_nonzero(nested) + 1.0) / (len(sole) + 2.0)
     rows = ctx.rows
     prior, habit, untagged, first = prior[rows], habit[rows], untagged[rows], rank[rows] == 0
     coherence, nests = ctx.first_round()
