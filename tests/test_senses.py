@@ -416,3 +416,21 @@ def test_path_trie_lcs_equals_the_ancestor_fill(graph):
         assert len(blocks) > 1
         np.testing.assert_array_equal(np.concatenate([b for _, _, b in blocks]),
                                       full[:300, 200:])
+
+
+@pytest.mark.parametrize("pos, n, ambiguous_only", [("v", 200, False), ("n", 40, True),
+                                                     ("n", 2, True)])
+def test_blocked_choices_equal_the_dense_definition_on_verbs_and_small_lists(
+        graph, pos, n, ambiguous_only):
+    """Verbs (several roots: pairs with no common ancestor), lists with no single-sense
+    name (no single-name columns, no nesting habit) and two names (one neighbour)."""
+    from simmatrix.sources.wordnet.senses import choose_senses
+
+    tax = graph[pos]
+    pool = [w for w in tax.lemmas if len(tax.senses(w)) > (1 if ambiguous_only else 0)]
+    names = random.Random(n).sample(pool, n)
+    cands = [[(k, w) for k in tax.senses(w)] for w in names]
+    got = choose_senses(tax, cands, {})
+    want = _dense_choices(tax, cands, {})
+    assert [(c.index, c.runner_up) for c in got] == [w[:2] for w in want]
+    assert [c.margin for c in got] == pytest.approx([w[2] for w in want], abs=1e-12)

@@ -144,7 +144,7 @@ class Coherence:
         step = max(1, TEMP_ELEMS // len(pos))
         for i in range(0, len(todo), step):
             rows = todo[i:i + step]
-            per_name = self._kept[np.ix_(pos, rows)].T
+            per_name = np.take(np.take(self._kept[:self._n_kept], rows, axis=1), pos, axis=0).T
             self._coherence[rows], self._kth[rows] = self._merge(per_name, rows)
         self._chosen = chosen.copy()
         is_chosen = np.zeros(len(self.rows), dtype=bool)

@@ -127,9 +127,10 @@ class PathTrie:
         np.add.at(steps, (place[path, row], lo), rise)
         np.subtract.at(steps, (place[path, row], hi), rise)
         np.cumsum(steps, axis=1, out=steps)
-        out = steps[:, self._first]  # the max over each column's slots...
+        # (np.take along an axis is about twice as fast as fancy indexing here)
+        out = np.take(steps, self._first, axis=1)  # the max over each column's slots...
         for js, slots in self._more:
-            out[:, js] = np.maximum(out[:, js], steps[:, slots])
+            out[:, js] = np.maximum(np.take(out, js, axis=1), np.take(steps, slots, axis=1))
         del steps
         best = out[:len(rows)]  # ...and over each row's paths
         for t, rs in enumerate(layers[1:], 1):
