@@ -120,8 +120,9 @@ class Coherence:
             if ks:
                 self._sole_top[r0:r1] = -np.partition(-sim[:, :ns], ks - 1, axis=1)[:, :ks]
             self._nests_sole[r0:r1] = above[:, :ns].any(axis=1)
-            a, b = np.nonzero(above[:, ns:] & ~same)
-            pairs.append((a + r0, b))
+            a, b = np.nonzero(above[:, ns:])  # few: filter the twins out of the list
+            keep = self._key[a + r0] != self._key[b]
+            pairs.append((a[keep] + r0, b[keep]))
             per_name = np.add.reduceat(sim[:, ns:] * weight[None, :], starts, axis=1)
             self._first[r0:r1] = self._merge(per_name, np.arange(r0, r1))[0]
         self._pairs = tuple(np.concatenate([p[i] for p in pairs]) for i in (0, 1))
