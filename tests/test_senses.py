@@ -434,3 +434,13 @@ def test_blocked_choices_equal_the_dense_definition_on_verbs_and_small_lists(
     want = _dense_choices(tax, cands, {})
     assert [(c.index, c.runner_up) for c in got] == [w[:2] for w in want]
     assert [c.margin for c in got] == pytest.approx([w[2] for w in want], abs=1e-12)
+
+
+def test_choosing_senses_is_refused_up_front_when_it_does_not_fit(graph, monkeypatch):
+    from simmatrix.errors import TooLargeError
+
+    monkeypatch.setenv("SIMMATRIX_MEMORY_LIMIT", "1000000")
+    with pytest.raises(TooLargeError, match=r"choosing senses for 3 names .*senses='first'"):
+        resolve_classes(["tiger", "seal", "lion"], graph)
+    monkeypatch.setenv("SIMMATRIX_MEMORY_LIMIT", str(2**31))
+    assert resolve_classes(["tiger", "seal", "lion"], graph)[0].synset == "tiger.n.02"
