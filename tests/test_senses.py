@@ -337,3 +337,139 @@ def test_resolution_is_deterministic(graph):
     b = [r.synset for r in resolve_classes(list(reversed(names)), graph, senses="context")]
     b = b[::-1]
     assert a == b
+
+
+def _dense_choices(tax, cands, counts, neighbours=30, prior_weight=0.1, head_weight=0.1,
+                   nest_weight=0.1, zero_penalty=0.067, first_bonus=0.02, max_iter=30):
+    """choose_senses by its plain definition, on full m × m arrays of all candidates (the
+    implementation before it was blocked): (synset, runner-up, margin) per name."""
+    import numpy as np
+
+    from simmatrix.sources.wordnet.measures import Ancestry, intrinsic_ic, lcs_ic
+    from simmatrix.sources.wordnet.senses import _is_head, head_rate, log_prior
+
+    n = len(cands)
+    owner = np.repeat(np.arange(n), [len(c) for c in cands])
+    syn = np.array([k for c in cands for k, _ in c])
+    rank = np.concatenate([np.arange(len(c)) for c in cands])
+    prior = log_prior(tax, cands, counts)
+    tagged = np.array([counts.get((lemma.lower(), k), 0) for c in cands for k, lemma in c])
+    most = np.zeros(n, dtype=tagged.dtype)
+    np.maximum.at(most, owner, tagged)
+    h = head_rate(tax, cands)
+    habit = head_weight * np.where([_is_head(tax, k, w) for c in cands for k, w in c],
+                                   np.log(h), np.log1p(-h))
+    fixed = (prior_weight * prior, habit)
+    zero = zero_penalty * ((tagged == 0) & (most[owner] > 0))
+    sole = np.flatnonzero(np.bincount(owner)[owner] == 1)
+    ic = intrinsic_ic(tax)
+    lcs, own = lcs_ic(Ancestry(tax, syn), ic), ic[syn]
+    key = {}
+    name_key = np.array([key.setdefault(tuple(k for k, _ in c), i) for i, c in enumerate(cands)])
+    same = name_key[owner][:, None] == name_key[owner][None, :]
+    above = (lcs == own[:, None]) & ~same  # a is b or an ancestor of b
+    v = (above[np.ix_(sole, sole)].any(axis=1).sum() + 1.0) / (len(sole) + 2.0)
+    with np.errstate(invalid="ignore"):
+        R = np.nan_to_num(2.0 * lcs / (own[:, None] + own[None, :])).astype(np.float32)
+    R[same] = 0.0
+    k = min(neighbours, n - 1)
+    first = np.r_[0, np.cumsum([len(c) for c in cands])[:-1]]
+    per_name = np.add.reduceat(R * np.exp(prior).astype(np.float32)[None, :], first, axis=1)
+    chosen, seen = sole, set()
+    for _ in range(max_iter):
+        per_name[np.arange(len(syn)), owner] = -np.inf
+        top = -np.partition(-per_name, k - 1, axis=1)[:, :k]
+        nests = above[:, chosen].any(axis=1)
+        score = (top.mean(axis=1, dtype=np.float64) + fixed[0] + fixed[1]
+                 + nest_weight * np.where(nests, np.log(v), np.log1p(-v))
+                 - zero + first_bonus * (rank == 0))
+        order = np.lexsort((rank, -np.round(score, 12), owner))
+        starts = np.r_[0, np.flatnonzero(np.diff(owner[order])) + 1]
+        if order[starts].tobytes() in seen:
+            break
+        seen.add(order[starts].tobytes())
+        chosen = order[starts]
+        per_name = R[:, chosen]
+    return [(int(syn[order[s]]), None, float("inf")) if len(c) == 1 else
+            (int(syn[order[s]]), int(syn[order[s + 1]]), score[order[s]] - score[order[s + 1]])
+            for c, s in zip(cands, starts.tolist())]
+
+
+def _random_list(graph, seed, n):
+    """Seeded WordNet lemmas (single- and many-sense), a few synset names, some twice."""
+    tax = graph["n"]
+    rng = random.Random(seed)
+    names = rng.sample([w for w in tax.lemmas if w.isalpha()], n)
+    names += [tax.names[rng.randrange(len(tax))] for _ in range(n // 10)]
+    names += rng.sample(names, n // 20)  # duplicates: the same name twice
+    rng.shuffle(names)
+    return names
+
+
+@pytest.mark.parametrize("which", ["imagenet", "cifar100", "nesting", "random-1",
+                                   "random-2", "random-3"])
+def test_blocked_choices_equal_the_dense_definition(graph, which):
+    """The blocked coherence (rows only for ambiguous candidates, single-name columns
+    reduced once) gives exactly the choices of the m × m definition."""
+    from simmatrix.sources.wordnet.resolve import _resolve_one
+    from simmatrix.sources.wordnet.senses import choose_senses
+
+    names = {"imagenet": wf.imagenet_names, "cifar100": wf.cifar100_names,
+             "nesting": lambda: ["animal", "dog", "poodle", "terrier", "dog", "cat", "bird",
+                                 "sparrow", "vehicle", "car", "truck", "crane", "crane"],
+             }.get(which, lambda: _random_list(graph, int(which[-1]), 400))()
+    tax = graph["n"]
+    cands = [_resolve_one(graph, c, compounds=True)[0] for c in names]
+    assert any(len(c) == 1 for c in cands) and any(len(c) > 1 for c in cands)
+    counts = sense_counts(graph.root, tax, {lemma.lower() for c in cands for _, lemma in c})
+    got = choose_senses(tax, cands, counts)
+    want = _dense_choices(tax, cands, counts)
+    assert [(c.index, c.runner_up) for c in got] == [w[:2] for w in want]
+    assert [c.margin for c in got] == pytest.approx([w[2] for w in want], abs=1e-12)
+
+
+def test_path_trie_lcs_equals_the_ancestor_fill(graph):
+    """PathTrie's rectangular LCS IC equals measures.lcs_ic on nouns and on verbs (several
+    roots, pairs with no common ancestor)."""
+    import numpy as np
+
+    from simmatrix.sources.wordnet.measures import Ancestry, intrinsic_ic, lcs_ic
+    from simmatrix.sources.wordnet.paths import PathTrie
+
+    for pos in ("n", "v"):
+        tax = graph[pos]
+        ids = random.Random(7).sample(range(len(tax)), 600) + [0, 0]
+        full = lcs_ic(Ancestry(tax, ids), intrinsic_ic(tax))
+        trie = PathTrie(tax, ids[200:], intrinsic_ic(tax))
+        blocks = list(trie.blocks(ids[:300], elems=20000))
+        assert len(blocks) > 1
+        np.testing.assert_array_equal(np.concatenate([b for _, _, b in blocks]),
+                                      full[:300, 200:])
+
+
+@pytest.mark.parametrize("pos, n, ambiguous_only", [("v", 200, False), ("n", 40, True),
+                                                     ("n", 2, True)])
+def test_blocked_choices_equal_the_dense_definition_on_verbs_and_small_lists(
+        graph, pos, n, ambiguous_only):
+    """Verbs (several roots: pairs with no common ancestor), lists with no single-sense
+    name (no single-name columns, no nesting habit) and two names (one neighbour)."""
+    from simmatrix.sources.wordnet.senses import choose_senses
+
+    tax = graph[pos]
+    pool = [w for w in tax.lemmas if len(tax.senses(w)) > (1 if ambiguous_only else 0)]
+    names = random.Random(n).sample(pool, n)
+    cands = [[(k, w) for k in tax.senses(w)] for w in names]
+    got = choose_senses(tax, cands, {})
+    want = _dense_choices(tax, cands, {})
+    assert [(c.index, c.runner_up) for c in got] == [w[:2] for w in want]
+    assert [c.margin for c in got] == pytest.approx([w[2] for w in want], abs=1e-12)
+
+
+def test_choosing_senses_is_refused_up_front_when_it_does_not_fit(graph, monkeypatch):
+    from simmatrix.errors import TooLargeError
+
+    monkeypatch.setenv("SIMMATRIX_MEMORY_LIMIT", "1000000")
+    with pytest.raises(TooLargeError, match=r"choosing senses for 3 names .*senses='first'"):
+        resolve_classes(["tiger", "seal", "lion"], graph)
+    monkeypatch.setenv("SIMMATRIX_MEMORY_LIMIT", str(2**31))
+    assert resolve_classes(["tiger", "seal", "lion"], graph)[0].synset == "tiger.n.02"

@@ -25,7 +25,7 @@ import re
 
 import numpy as np
 
-from .senses import _ancestors, _lin
+from .senses import _ancestors
 
 _FILLER = frozenset(
     "a an and as at by for from in into of on or the to with".split())
@@ -62,11 +62,13 @@ def narrow(tax, cands: list[tuple[int, str]], hints: list[int],
         return [c for c, s in zip(cands, score) if s == score.max()]
     if not hints:
         return cands
-    from .measures import Ancestry, intrinsic_ic, lcs_ic
+    from .coherence import lin
+    from .measures import intrinsic_ic
+    from .paths import PathTrie
 
-    syn = [k for k, _ in cands] + sorted(hints)
-    ic = intrinsic_ic(tax)
-    best = _lin(lcs_ic(Ancestry(tax, syn), ic), ic[syn])[: len(cands), len(cands):].max(axis=1)
+    ic, cols = intrinsic_ic(tax), sorted(hints)
+    syn = [k for k, _ in cands]
+    best = lin(PathTrie(tax, cols, ic).lcs_ic(syn), ic[syn], ic[cols]).max(axis=1)
     return [c for c, b in zip(cands, best) if b == best.max()]
 
 

@@ -7,8 +7,9 @@ right sense is usually the one that fits the other names: ``tiger`` next to ``li
 1. lists every noun sense of every name (:func:`candidates`; a multi-word name without a
    lemma, ``maple tree``, takes the senses of its first words that sit below a sense of its
    last word, else the senses of its last word);
-2. computes Lin's similarity (Seco et al.'s intrinsic information content) between all
-   candidate senses at once, on the numpy hypernym graph (no nltk call);
+2. computes Lin's similarity (Seco et al.'s intrinsic information content) between the
+   candidates of the names with several and every candidate, a block of rows at a time, on
+   the numpy hypernym graph (no nltk call; :mod:`.coherence`);
 3. scores each candidate by its mean similarity to its ``neighbours`` most similar other
    names (each counted through its current sense), plus ``prior_weight`` times the log of a
    frequency prior, plus ``head_weight`` times the log-likelihood of the list's naming habit
@@ -174,13 +175,6 @@ def shared_senses(lists: list[list[tuple[int, str]]]) -> list[tuple[int, str]]:
     return [(k, lemma) for k, (lemma, n) in held.items() if n == most]
 
 
-def _lin(lcs: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """Lin's similarity ``2 IC(lcs) / (IC(a) + IC(b))`` from the LCS IC of all pairs (0
-    where both ICs are 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.nan_to_num(2.0 * lcs / (own[:, None] + own[None, :]))
-
-
 def _senses_of(tax, form: str, morphy) -> list[tuple[int, str]]:
     out, seen = [], set()
     for base in morphy(tax, form):
@@ -256,12 +250,13 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
 
     Notes
     -----
-    Memory: the m × m similarities of the m candidates (float64, then float32), two
-    m × m boolean masks and an m × n_names array; refused up front (TooLargeError) when
-    they do not fit.
+    Only the candidates of ambiguous names are scored (:mod:`.coherence`): memory is about
+    4 bytes × their number × (the number of ambiguous names + ``neighbours``), time about
+    linear in that times the number of candidates; refused up front (TooLargeError) when
+    it does not fit.
     """
-    from ..._memory import dense_bytes, ensure_fits
-    from .measures import Ancestry, intrinsic_ic, lcs_ic
+    from ..._memory import ensure_fits
+    from .coherence import Coherence
 
     n = len(cands)
     owner = np.repeat(np.arange(n), [len(c) for c in cands])
@@ -271,9 +266,12 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     if m == n or n < 2:  # nothing to choose, or no context
         return [SenseChoice(c[0][0], "only sense" if len(c) == 1 else "first sense", 0,
                             len(c)) for c in cands]
-    ensure_fits(dense_bytes(m, m, 8, 2.0) + dense_bytes(m, m, 1, 2.0)
-                + dense_bytes(m, n, 4, 2.0),
-                f"choosing senses for {n} names ({m} candidate senses)",
+    near = min(neighbours, n - 1)
+    n_amb = sum(len(c) > 1 for c in cands)
+    m_amb = sum(len(c) for c in cands if len(c) > 1)
+    ensure_fits(Coherence.estimate(m_amb, n_amb, near),
+                f"choosing senses for {n} names ({m_amb} candidate senses of {n_amb} "
+                "ambiguous names)",
                 "give wnids or synset names for some classes, or use senses='first'")
     prior = log_prior(tax, cands, counts)
     tagged = np.array([counts.get((lemma.lower(), k), 0) for c in cands for k, lemma in c])
@@ -283,56 +281,55 @@ def choose_senses(tax, cands: list[list[tuple[int, str]]], counts, *, neighbours
     head = np.array([_is_head(tax, k, lemma) for c in cands for k, lemma in c])
     h = head_rate(tax, cands)
     habit = head_weight * np.where(head, np.log(h), np.log1p(-h))
-    sole = np.flatnonzero(np.bincount(owner, minlength=n)[owner] == 1)  # single candidates
-    ic = intrinsic_ic(tax)
-    lcs = lcs_ic(Ancestry(tax, syn), ic)
-    own = ic[syn]
     # a name given twice (ImageNet's two "crane"s) has the same candidates twice; neither
     # copy is context for the other
     twin = {}
-    name_key = np.array([twin.setdefault(tuple(k for k, _ in c), i) for i, c in enumerate(cands)])
-    same = name_key[owner][:, None] == name_key[owner][None, :]
-    # above[a, b]: candidate a is candidate b's synset or one of its ancestors (intrinsic IC
-    # falls strictly along every hypernym edge, so only a itself can have a's IC and
-    # subsume b)
-    above = (lcs == own[:, None]) & ~same
-    nests_sole = above[np.ix_(sole, sole)].any(axis=1)
-    nest_rate = (np.count_nonzero(nests_sole) + 1.0) / (len(sole) + 2.0)
-    R = _lin(lcs, own).astype(np.float32)
-    del lcs
-    R[same] = 0.0
-    k = min(neighbours, n - 1)
-    first = np.r_[0, np.cumsum([len(c) for c in cands])[:-1]]
-    # First round: every name through all its senses, weighted by the prior.
-    per_name = np.add.reduceat(R * np.exp(prior).astype(np.float32)[None, :], first, axis=1)
+    key = np.array([twin.setdefault(tuple(k for k, _ in c), i) for i, c in enumerate(cands)])
+    ctx = Coherence(tax, syn, owner, key[owner], np.exp(prior).astype(np.float32), near)
+    # the nesting habit: single-sense names whose synset lies above another one's (a copy
+    # of the same name has the same synset, so it is not counted)
+    sole = syn[np.bincount(owner, minlength=n)[owner] == 1]
+    nested = np.isin(sole, list(_strictly_above(tax, sole)))
+    nest_rate = (np.count_nonzero(nested) + 1.0) / (len(sole) + 2.0)
+    rows = ctx.rows
+    prior, habit, untagged, first = prior[rows], habit[rows], untagged[rows], rank[rows] == 0
+    coherence, nests = ctx.first_round()
     chosen, seen = None, set()
     for _ in range(max_iter):
-        per_name[np.arange(m), owner] = -np.inf  # (candidate, name): similarity to its sense
-        top = -np.partition(-per_name, k - 1, axis=1)[:, :k]
-        nests = above[:, sole if chosen is None else chosen].any(axis=1)
-        score = (top.mean(axis=1, dtype=np.float64) + prior_weight * prior + habit
+        if chosen is not None:
+            coherence, nests = ctx.round(chosen)
+        score = (coherence + prior_weight * prior + habit
                  + nest_weight * np.where(nests, np.log(nest_rate), np.log1p(-nest_rate))
-                 - zero_penalty * untagged + first_bonus * (rank == 0))
-        order = np.lexsort((rank, -np.round(score, 12), owner))
-        starts = np.r_[0, np.flatnonzero(np.diff(owner[order])) + 1]
-        best = order[starts]  # one per name, in name order
+                 - zero_penalty * untagged + first_bonus * first)
+        order = np.lexsort((rank[rows], -np.round(score, 12), owner[rows]))
+        starts = np.r_[0, np.flatnonzero(np.diff(owner[rows][order])) + 1]
+        best = order[starts]  # one row per ambiguous name, in name order
         if best.tobytes() in seen:  # a fixed point (or, should one arise, a cycle)
             break
         seen.add(best.tobytes())
         chosen = best
-        per_name = R[:, chosen]
-    return _report(cands, syn, rank, score, order, starts)
+    return _report(cands, syn[rows], rank[rows], score, order, starts, ctx.names)
 
 
-def _report(cands, syn, rank, score, order, starts) -> list[SenseChoice]:
-    out = []
-    for i, s in enumerate(starts.tolist()):
-        c = cands[i]
-        b = order[s]
-        if len(c) == 1:
-            out.append(SenseChoice(int(syn[b]), "only sense", 0, 1))
-            continue
-        r = order[s + 1]
-        out.append(SenseChoice(int(syn[b]), "context", int(rank[b]), len(c), int(syn[r]),
-                               float(score[b] - score[r])))
+def _strictly_above(tax, ks) -> set[int]:
+    """The synsets above (not equal to) any of ``ks``."""
+    ptr, idx = tax.parents_ptr, tax.parents_idx
+    seen: set[int] = set()
+    todo = list(set(ks.tolist()))
+    while todo:
+        x = todo.pop()
+        for p in idx[ptr[x]:ptr[x + 1]].tolist():
+            if p not in seen:
+                seen.add(p)
+                todo.append(p)
+    return seen
+
+
+def _report(cands, syn, rank, score, order, starts, names) -> list[SenseChoice]:
+    """Each name's choice: the ambiguous ones (``names``) from the ranked rows."""
+    out = [SenseChoice(c[0][0], "only sense", 0, 1) for c in cands]
+    for i, s in zip(names.tolist(), starts.tolist()):
+        b, r = order[s], order[s + 1]
+        out[i] = SenseChoice(int(syn[b]), "context", int(rank[b]), len(cands[i]), int(syn[r]),
+                             float(score[b] - score[r]))
     return out
