@@ -25,16 +25,15 @@ import re
 
 import numpy as np
 
+from .resolve import _RULES
 from .senses import _ancestors
 
 _FILLER = frozenset(
     "a an and as at by for from in into of on or the to with".split())
 _NEGATION = frozenset({"non", "not", "no", "without"})
-# WordNet's morphy(7WN) endings for nouns and verbs (nltk's MORPHOLOGICAL_SUBSTITUTIONS),
-# applied without a dictionary look-up: only to compare words.
-_ENDINGS = (("s", ""), ("ses", "s"), ("ves", "f"), ("xes", "x"), ("zes", "z"), ("ches", "ch"),
-            ("shes", "sh"), ("men", "man"), ("ies", "y"), ("es", "e"), ("es", ""),
-            ("ed", "e"), ("ed", ""), ("ing", "e"), ("ing", ""))
+# WordNet's morphy(7WN) endings for nouns and verbs, applied without a dictionary look-up:
+# only to compare words.
+_ENDINGS = tuple(dict.fromkeys(_RULES["n"] + _RULES["v"]))
 
 
 def narrow(tax, cands: list[tuple[int, str]], hints: list[int],
@@ -48,8 +47,8 @@ def narrow(tax, cands: list[tuple[int, str]], hints: list[int],
     cands : list of (int, str)
         The name's candidate ``(synset id, lemma)``.
     hints : list of int
-        The qualifier's own senses, where WordNet knows it (empty when it does not, or when
-        it is negated: ``non jewelry`` is no kind).
+        The qualifier's own senses, where WordNet knows it (empty when it does not);
+        ignored when the qualifier is negated (``non jewelry`` is no kind).
     qualifier : str
         The words in the parentheses.
     """
